@@ -1,0 +1,98 @@
+"""Checks of the public API's arguments, done before anything is sent (POLICY C4-C6, C8).
+
+Every rejection is a ``TypeError`` (wrong kind of value) or a ``ValueError``
+(right kind, impossible value) whose message names the argument.
+"""
+import collections.abc
+import datetime
+from typing import Any, List, Tuple
+
+from analytics import buckets, schema
+
+GROUPS = ("day", "week", "month")
+_SCALARS = (str, bytes, bytearray, int, float)
+
+
+def name(value: Any, what: str) -> str:
+    """One uid or metric as its key text; ``None`` and ``""`` are refused."""
+    if value is None:
+        raise ValueError("%s must not be None" % what)
+    if isinstance(value, bool) or not isinstance(value, _SCALARS):
+        raise TypeError("%s must be a str or an int, got %r" % (what, value))
+    text = schema.text(value)
+    if not text:
+        raise ValueError("%s must not be empty" % what)
+    return text
+
+
+def uids(value: Any) -> List[str]:
+    """A uid, or a list, tuple or iterator of uids (read once, up front: POLICY C3)."""
+    if isinstance(value, (list, tuple, collections.abc.Iterator)):
+        return [name(item, "unique_identifier") for item in value]
+    if isinstance(value, (collections.abc.Set, collections.abc.Mapping)):
+        raise TypeError("unique_identifier must be one uid or a list/tuple of uids, got %r" % (value,))
+    return [name(value, "unique_identifier")]
+
+
+def metrics(value: Any) -> List[str]:
+    """A metric (str or int), or any iterable of metrics (read once, up front)."""
+    if isinstance(value, _SCALARS) or value is None:
+        return [name(value, "metric")]
+    if isinstance(value, collections.abc.Iterable) and not isinstance(value, collections.abc.Mapping):
+        return [name(item, "metric") for item in value]
+    raise TypeError("metric must be a str, an int or a list of them, got %r" % (value,))
+
+
+def one_uid(value: Any) -> str:
+    return name(value, "unique_identifier")
+
+
+def one_metric(value: Any) -> str:
+    return name(value, "metric")
+
+
+def integer(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("%s must be an int, got %r" % (what, value))
+    return value
+
+
+def limit(value: Any) -> int:
+    value = integer(value, "limit")
+    if value < 0:
+        raise ValueError("limit must not be negative, got %r" % (value,))
+    return value
+
+
+def group_by(value: Any) -> str:
+    if isinstance(value, str) and value.lower() in GROUPS:
+        return value.lower()
+    raise ValueError("group_by must be 'day', 'week' or 'month', got %r" % (value,))
+
+
+def pairs(value: Any) -> List[Tuple[str, str]]:
+    """``(uid, metric)`` pairs, read once."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, collections.abc.Iterable):
+        raise TypeError("metric_identifiers must be a list of (uid, metric) pairs, got %r" % (value,))
+    result = []
+    for item in value:
+        if isinstance(item, (str, bytes)) or not isinstance(item, collections.abc.Sequence) or len(item) != 2:
+            raise TypeError("each metric identifier must be a (uid, metric) pair, got %r" % (item,))
+        result.append((one_uid(item[0]), one_metric(item[1])))
+    return result
+
+
+def date_range(start: Any, end: Any) -> Tuple[datetime.date, datetime.date]:
+    """A ``get_count`` range: both bounds or neither (C6); reversed ranges are swapped (K7)."""
+    if (start is None) != (end is None):
+        raise ValueError("give both start_date and end_date, or neither (got only %s)"
+                         % ("start_date" if end is None else "end_date"))
+    first, last = buckets.as_date(start, "start_date"), buckets.as_date(end, "end_date")
+    return (first, last) if first <= last else (last, first)
+
+
+def sync_range(start: Any, end: Any) -> Tuple[datetime.date, datetime.date]:
+    first, last = buckets.as_date(start, "start_date"), buckets.as_date(end, "end_date")
+    if last < first:
+        raise ValueError("end_date %s lies before start_date %s" % (last, first))
+    return first, last

@@ -1,0 +1,77 @@
+"""Placement of keys on a host list, compatible with the router py-analytics 0.6.x used.
+
+That router (nydus' consistent-hashing "ketama" ring) worked as follows, and so
+does this one, so that a key lands on the same host as it always did:
+
+* every distinct host identifier owns 160 points: for ``i`` in ``0..39`` the MD5
+  digest of ``"<identifier>-<i>-salt"``, cut into four little-endian unsigned
+  32-bit integers;
+* a key's position is the first four bytes of the MD5 of its UTF-8 bytes, read the
+  same way;
+* the key belongs to the owner of the first point strictly greater than its
+  position, wrapping around to the smallest point.
+"""
+import bisect
+import hashlib
+import struct
+from typing import Dict, List, Sequence, Tuple
+
+POINTS_PER_HASH = 4
+HASHES_PER_NODE = 40
+_FOUR_UINT32 = struct.Struct("<4I")
+_ONE_UINT32 = struct.Struct("<I")
+
+
+def key_position(key: str) -> int:
+    """The ring position of a key."""
+    return _ONE_UINT32.unpack_from(hashlib.md5(key.encode("utf-8")).digest())[0]
+
+
+def node_points(identifier: str, hashes: int = HASHES_PER_NODE) -> List[int]:
+    """The ring points owned by one identifier."""
+    points: List[int] = []
+    for i in range(hashes):
+        digest = hashlib.md5(("%s-%s-salt" % (identifier, i)).encode("utf-8")).digest()
+        points.extend(_FOUR_UINT32.unpack(digest))
+    return points
+
+
+class HashRing:
+    """Maps keys to the indexes of the hosts that hold them.
+
+    ``identifiers[i]`` is host ``i``'s identifier.  Hosts sharing an identifier
+    share its points, so :meth:`nodes_for` returns all of them (0.6.x then wrote
+    to each); the backend refuses such configurations (POLICY C9), the ring only
+    describes them.
+    """
+
+    def __init__(self, identifiers: Sequence[str]):
+        if not identifiers:
+            raise ValueError("a hash ring needs at least one host")
+        owners: Dict[str, List[int]] = {}
+        for index, identifier in enumerate(identifiers):
+            owners.setdefault(identifier, []).append(index)
+        # Weight 1 each, as the original: floor(40 * n * 1 / n) hashes per node.
+        ring: Dict[int, Tuple[int, ...]] = {}
+        for identifier, indexes in owners.items():
+            for point in node_points(identifier):
+                ring[point] = tuple(indexes)
+        self._points = sorted(ring)
+        self._owners = [ring[point] for point in self._points]
+        self._single = len(identifiers) == 1
+
+    @property
+    def points(self) -> List[Tuple[int, Tuple[int, ...]]]:
+        """The whole ring, ascending: ``(point, host indexes)``."""
+        return list(zip(self._points, self._owners))
+
+    def nodes_for(self, key: str) -> Tuple[int, ...]:
+        """Every host index that holds ``key``."""
+        if self._single:
+            return self._owners[0]
+        slot = bisect.bisect_right(self._points, key_position(key))
+        return self._owners[slot if slot < len(self._points) else 0]
+
+    def node_for(self, key: str) -> int:
+        """The host index that holds ``key`` (the first one, if identifiers repeat)."""
+        return self.nodes_for(key)[0]

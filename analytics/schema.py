@@ -1,0 +1,75 @@
+"""Every Redis key and hash-field name the library writes, in one place.
+
+The layout is py-analytics 0.6.x's, byte for byte (POLICY K1, K2, K4):
+
+=====================================  ======  ===========================================
+key                                    type    fields
+=====================================  ======  ===========================================
+``P:user:U:analy:yy-mm``               hash    ``M:yy-mm-dd`` day counts of that month
+``P:user:U:analy:yy``                  hash    ``M:yy-mm-dd`` (a Monday) week counts and
+                                               ``M:yy-mm`` month counts of that year
+``P:analy:U:count:M``                  string  all-time total
+=====================================  ======  ===========================================
+
+Years have two digits, so 1912 and 2012 share names.  A week's field lives in the
+hash of the year its days fall in: a tracked event puts its week into the hash of
+the event's own year, not of its Monday's.
+"""
+import datetime
+from typing import Any
+
+Date = datetime.date
+
+
+def text(value: Any) -> str:
+    """Format a uid or metric the way 0.6.x's ``%s`` did (bytes are UTF-8 text, as in Python 2)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8")
+    return str(value)
+
+
+def yy(day: Date) -> str:
+    return "%02d" % (day.year % 100)
+
+
+def yy_mm(day: Date) -> str:
+    return "%02d-%02d" % (day.year % 100, day.month)
+
+
+def yy_mm_dd(day: Date) -> str:
+    return "%02d-%02d-%02d" % (day.year % 100, day.month, day.day)
+
+
+def month_hash(prefix: str, uid: str, day: Date) -> str:
+    """The hash holding the day counts of ``day``'s month."""
+    return "%s:user:%s:analy:%s" % (prefix, uid, yy_mm(day))
+
+
+def year_hash(prefix: str, uid: str, year: int) -> str:
+    """The hash holding the week and month counts of ``year``."""
+    return "%s:user:%s:analy:%02d" % (prefix, uid, year % 100)
+
+
+def counter_key(prefix: str, uid: str, metric: str) -> str:
+    """The string key holding the all-time total of ``metric`` for ``uid``."""
+    return "%s:analy:%s:count:%s" % (prefix, uid, metric)
+
+
+def day_field(metric: str, day: Date) -> str:
+    return "%s:%s" % (metric, yy_mm_dd(day))
+
+
+def week_field(metric: str, monday: Date) -> str:
+    return "%s:%s" % (metric, yy_mm_dd(monday))
+
+
+def month_field(metric: str, first_of_month: Date) -> str:
+    return "%s:%s" % (metric, yy_mm(first_of_month))
+
+
+def prefix_pattern(prefix: str) -> str:
+    """A SCAN ``MATCH`` pattern for exactly the keys that start with ``prefix + ":"``."""
+    escaped = "".join("\\" + ch if ch in "*?[]\\" else ch for ch in prefix)
+    return escaped + ":*"

@@ -1,0 +1,216 @@
+"""The batch-of-commands interface and the pipelining that all stores share."""
+import abc
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import redis
+import redis.exceptions
+
+from analytics.errors import HostTimeoutError, HostUnavailableError
+
+#: ``(COMMAND, key, *args)``: every command the backend sends touches one key,
+#: which :func:`command_key` finds (``EVAL script 1 key ...`` has it fourth).
+Command = Tuple[Any, ...]
+
+
+def command_key(command: Command) -> Any:
+    """The key a command touches, which decides the node it runs on."""
+    return command[3] if command[0] == "EVAL" else command[1]
+
+SCAN_BATCH = 1000
+
+
+class Node:
+    """One Redis server: a client (and its connection pool) and the name errors use."""
+
+    __slots__ = ("name", "client")
+
+    def __init__(self, name: str, client: redis.Redis):
+        self.name = name
+        self.client = client
+
+    def __repr__(self) -> str:
+        return "Node(%r)" % (self.name,)
+
+
+def _checkout(node: Node):
+    pool = node.client.connection_pool
+    try:
+        return pool.get_connection()
+    except TypeError:  # redis-py < 5.1 still wants a command name
+        return pool.get_connection("PIPELINE")
+
+
+def _host_error(node: Node, exc: BaseException, applied: Optional[bool]) -> HostUnavailableError:
+    if isinstance(exc, HostUnavailableError):
+        return exc
+    cls = HostTimeoutError if isinstance(exc, (redis.exceptions.TimeoutError, TimeoutError)) else HostUnavailableError
+    return cls(node.name, exc, applied)
+
+
+def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool) -> List[List[Any]]:
+    """Send every node its commands as one pipeline and return each node's replies.
+
+    All pipelines are written before any reply is read, so the nodes work in
+    parallel without threads.  With ``atomic`` each pipeline is wrapped in
+    MULTI/EXEC, so a node applies all of its commands or none.  Error replies
+    come back in place as exception objects; a node that cannot be reached or
+    stops answering raises :class:`HostUnavailableError` naming it, after every
+    other node's replies have been read.  Nothing is ever re-sent: a batch that
+    may have been applied is never applied twice.
+    """
+    sent = []
+    failure: Optional[HostUnavailableError] = None
+    for node, commands in batches:
+        try:
+            conn = _checkout(node)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            failure = failure or _host_error(node, exc, applied=False)
+            sent.append(None)
+            continue
+        wire = [("MULTI",), *commands, ("EXEC",)] if atomic else commands
+        try:
+            conn.send_packed_command(conn.pack_commands(wire), check_health=False)
+        except BaseException as exc:
+            conn.disconnect()
+            node.client.connection_pool.release(conn)
+            if not isinstance(exc, (redis.exceptions.RedisError, OSError)):
+                raise
+            failure = failure or _host_error(node, exc, applied=None)
+            sent.append(None)
+            continue
+        sent.append(conn)
+
+    results: List[List[Any]] = []
+    for (node, commands), conn in zip(batches, sent):
+        if conn is None:
+            results.append([])
+            continue
+        try:
+            results.append(_read_replies(conn, len(commands), atomic))
+        except BaseException as exc:
+            conn.disconnect()
+            if not isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)):
+                raise
+            failure = failure or _host_error(node, exc, applied=None)
+            results.append([])
+        finally:
+            node.client.connection_pool.release(conn)
+    if failure is not None:
+        raise failure
+    return results
+
+
+def _read_replies(conn, count: int, atomic: bool) -> List[Any]:
+    replies: List[Any] = []
+    for _ in range(count + 2 if atomic else count):
+        try:
+            replies.append(conn.read_response())
+        except redis.exceptions.ResponseError as exc:
+            replies.append(exc)
+    if not atomic:
+        return replies
+    executed = replies[-1]
+    if isinstance(executed, Exception):
+        # EXECABORT: a command was refused while queueing; report that one.
+        refused = next((r for r in replies[1:-1] if isinstance(r, Exception)), executed)
+        return [refused] * count
+    return list(executed)
+
+
+def raise_errors(replies: Sequence[Any]) -> None:
+    """Raise the first error reply, if any (after the whole batch ran)."""
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+
+
+class Store(abc.ABC):
+    """Where the backend's commands go.
+
+    Implementations differ only in how keys map to nodes; the backend never asks
+    which one it has.
+    """
+
+    #: How many pipelines have been sent (one per node per :meth:`execute`); tests
+    #: and benchmarks read it to count round trips exactly.
+    round_trips = 0
+
+    @abc.abstractmethod
+    def execute(self, commands: Sequence[Command], atomic: bool = True) -> List[Any]:
+        """Run ``commands`` with one pipeline per node and return their replies in order.
+
+        Error replies are raised (the first one) after every command ran.
+        """
+
+    @abc.abstractmethod
+    def primaries(self) -> List[Node]:
+        """Every node that holds data, for whole-keyspace walks."""
+
+    @abc.abstractmethod
+    def native(self) -> Any:
+        """The object :meth:`BaseAnalyticsBackend.get_backend` hands to applications."""
+
+    def scan(self, pattern: str, batch: int = SCAN_BATCH) -> Iterator[Tuple[Node, List[Any]]]:
+        """Yield ``(node, keys)`` pages of the keys matching ``pattern`` on every node."""
+        for node in self.primaries():
+            cursor = 0
+            while True:
+                try:
+                    cursor, keys = node.client.scan(cursor=cursor, match=pattern, count=batch)
+                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                    raise _host_error(node, exc, applied=None) from exc
+                if keys:
+                    yield node, keys
+                if int(cursor) == 0:
+                    break
+
+    def delete_matching(self, pattern: str, batch: int = SCAN_BATCH) -> int:
+        """Delete every key matching ``pattern`` on every node, a SCAN page at a time."""
+        deleted = 0
+        for node, keys in self.scan(pattern, batch):
+            replies = send_batches([(node, [("UNLINK", key) for key in keys])], atomic=False)[0]
+            raise_errors(replies)
+            deleted += sum(replies)
+        return deleted
+
+    def close(self) -> None:
+        """Close every connection the store opened."""
+        for node in self.primaries():
+            node.client.close()
+
+
+class NodeStore(Store):
+    """A store over a fixed list of nodes, with a key -> node index function."""
+
+    def __init__(self, nodes: Sequence[Node]):
+        self.nodes = list(nodes)
+
+    @abc.abstractmethod
+    def route(self, key: str) -> int:
+        """The index of the node that holds ``key``."""
+
+    def primaries(self) -> List[Node]:
+        return list(self.nodes)
+
+    def execute(self, commands: Sequence[Command], atomic: bool = True) -> List[Any]:
+        if not commands:
+            return []
+        if len(self.nodes) == 1:
+            self.round_trips += 1
+            replies = send_batches([(self.nodes[0], commands)], atomic)[0]
+        else:
+            positions: Dict[int, List[int]] = {}
+            route = self.route
+            for pos, command in enumerate(commands):
+                positions.setdefault(route(command_key(command)), []).append(pos)
+            order = list(positions.items())
+            self.round_trips += len(order)
+            per_node = send_batches(
+                [(self.nodes[index], [commands[p] for p in where]) for index, where in order], atomic
+            )
+            replies = [None] * len(commands)
+            for (_, where), node_replies in zip(order, per_node):
+                for pos, reply in zip(where, node_replies):
+                    replies[pos] = reply
+        raise_errors(replies)
+        return replies

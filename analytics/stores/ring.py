@@ -1,0 +1,142 @@
+"""A host list placed by the 0.6.x-compatible ring, and the object ``get_backend()`` returns.
+
+0.6.x handed applications a nydus cluster.  :class:`RingClient` behaves like one
+for the ways applications used it: keyed commands go to the key's host, keyless
+ones run everywhere and return a list, and :meth:`RingClient.map` batches.
+"""
+import contextlib
+from typing import Any, Dict, Iterator, List, Sequence
+
+from analytics.ring import HashRing
+from analytics.stores.base import Node, NodeStore
+
+#: Commands without a key: nydus ran them on every host and returned the replies as a list.
+BROADCAST_COMMANDS = frozenset(
+    {
+        "keys", "flushdb", "flushall", "dbsize", "ping", "info", "randomkey", "save",
+        "bgsave", "lastsave", "time", "config_get", "config_set", "script_flush",
+        "script_load", "echo",
+    }
+)
+
+
+class RingStore(NodeStore):
+    """Keys spread over several hosts exactly as py-analytics 0.6.x spread them."""
+
+    def __init__(self, nodes: Sequence[Node], identifiers: Sequence[str]):
+        super().__init__(nodes)
+        self.ring = HashRing(identifiers)
+        self._client = RingClient(self)
+
+    def route(self, key: str) -> int:
+        return self.ring.node_for(key)
+
+    def native(self) -> "RingClient":
+        return self._client
+
+
+class Deferred:
+    """The reply of a command queued inside :meth:`RingClient.map`, known once the block ends."""
+
+    __slots__ = ("_value", "_done")
+
+    def __init__(self):
+        self._done = False
+        self._value: Any = None
+
+    @property
+    def value(self) -> Any:
+        if not self._done:
+            raise RuntimeError("the reply is known only after the map() block has ended")
+        return self._value
+
+    def _resolve(self, value: Any) -> None:
+        self._value, self._done = value, True
+
+    def __eq__(self, other: Any) -> bool:
+        return self.value == (other.value if isinstance(other, Deferred) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __repr__(self) -> str:
+        return "<Deferred %r>" % (self._value,) if self._done else "<Deferred pending>"
+
+
+class _Batcher:
+    """The connection object ``map()`` yields: every call queues and returns a :class:`Deferred`."""
+
+    def __init__(self, client: "RingClient"):
+        self._client = client
+        self._queued: Dict[int, List[tuple]] = {}
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def queue(key, *args, **kwargs):
+            deferred = Deferred()
+            index = self._client.host_index(key)
+            self._queued.setdefault(index, []).append((name, (key,) + args, kwargs, deferred))
+            return deferred
+
+        return queue
+
+    def _flush(self) -> None:
+        order = list(self._queued.items())
+        pipelines = []
+        for index, calls in order:
+            pipe = self._client.hosts[index].pipeline(transaction=False)
+            for name, args, kwargs, _ in calls:
+                getattr(pipe, name)(*args, **kwargs)
+            pipelines.append(pipe)
+        # One pipeline per host; run them one after the other through redis-py so
+        # that its reply callbacks shape each value as a plain client call would.
+        for (index, calls), pipe in zip(order, pipelines):
+            for (_, _, _, deferred), reply in zip(calls, pipe.execute(raise_on_error=False)):
+                deferred._resolve(reply)
+
+
+class RingClient:
+    """A nydus-like cluster over the hosts of a :class:`RingStore`.
+
+    ``hosts`` maps host index to its ``redis.Redis`` client, as nydus' did.
+    """
+
+    def __init__(self, store: RingStore):
+        self._store = store
+        self.hosts = {index: node.client for index, node in enumerate(store.nodes)}
+
+    def __len__(self) -> int:
+        return len(self.hosts)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.hosts.values())
+
+    def host_index(self, key: Any) -> int:
+        return self._store.route(key if isinstance(key, str) else str(key))
+
+    def get_conn(self, key: Any) -> Any:
+        """The client of the host that holds ``key``."""
+        return self.hosts[self.host_index(key)]
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in BROADCAST_COMMANDS:
+            return lambda *args, **kwargs: [getattr(c, name)(*args, **kwargs) for c in self.hosts.values()]
+
+        def keyed(key, *args, **kwargs):
+            return getattr(self.get_conn(key), name)(key, *args, **kwargs)
+
+        return keyed
+
+    @contextlib.contextmanager
+    def map(self) -> Iterator[_Batcher]:
+        """Batch the commands issued in the block: one pipeline per host, sent when it ends."""
+        batcher = _Batcher(self)
+        yield batcher
+        batcher._flush()

