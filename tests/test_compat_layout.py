@@ -1,0 +1,89 @@
+"""Layout vectors: every write scenario of 0.6.5 replayed on three hosts and on one host.
+
+Each scenario runs on emptied databases of the session's redis-server, placed
+like localhost:6379/3-5 (or /6) through explicit identifiers, and must return
+what 0.6.5 returned and leave exactly the contents 0.6.5 left, host by host.
+Entries changed by a POLICY correction are skipped by name (``compat_replay.SKIPS``).
+"""
+import pytest
+
+import compat_replay as cr
+from conftest import host_settings
+
+from analytics.backends.redis import Redis
+
+
+def _cases():
+    for config in cr.REPLAY_CONFIGS:
+        for scenario in cr.scenarios(config):
+            name = scenario["name"]
+            marks = [pytest.mark.skip(reason=cr.SKIPS[name])] if name in cr.SKIPS else []
+            yield pytest.param(config, scenario, id="%s-%s" % (config, name), marks=marks)
+
+
+def _op_skips():
+    for config in cr.REPLAY_CONFIGS:
+        for scenario in cr.scenarios(config):
+            for index in range(len(scenario["ops"])):
+                key = "%s#%d" % (scenario["name"], index)
+                if key in cr.SKIPS:
+                    yield pytest.param(key, id="%s-%s" % (config, key), marks=pytest.mark.skip(reason=cr.SKIPS[key]))
+
+
+def _harness(server, config, scenario):
+    dbs = cr.host_dbs(config)
+    backend = Redis(host_settings(server, dbs), **scenario.get("instance_kwargs", {}))
+    return cr.host_list_harness(backend, [server.client(db) for db in dbs])
+
+
+@pytest.mark.parametrize("config, scenario", list(_cases()))
+def test_scenario(flushed, config, scenario):
+    harness = _harness(flushed, config, scenario)
+    try:
+        not_compared = cr.replay_scenario(scenario, config, harness)
+    finally:
+        harness.backend.store.close()
+    assert not_compared == [i for i in range(len(scenario["ops"])) if "%s#%d" % (scenario["name"], i) in cr.SKIPS]
+
+
+@pytest.mark.parametrize("key", list(_op_skips()))
+def test_op_result_not_compared(key):
+    """Placeholder items so that every op-level skip shows up, with its correction, in the report."""
+
+
+@pytest.mark.parametrize("config, scenario", [
+    pytest.param(config, scenario, id="%s-%s" % (config, scenario["name"]))
+    for config in cr.REPLAY_CONFIGS for scenario in cr.scenarios(config) if scenario["name"] in cr.SKIPS
+])
+def test_skipped_scenario_really_differs(flushed, config, scenario):
+    """A whole-scenario skip must be needed: replayed anyway, the scenario no longer matches 0.6.5."""
+    harness = _harness(flushed, config, scenario)
+    try:
+        with pytest.raises(Exception):
+            cr.replay_scenario(scenario, config, harness, honour_skips=False)
+    finally:
+        harness.backend.store.close()
+
+
+@pytest.mark.parametrize("config", cr.REPLAY_CONFIGS)
+def test_skipped_op_results_really_differ(flushed, config):
+    """Every op-level skip must be needed: its corrected result differs from 0.6.5's."""
+    for scenario in cr.scenarios(config):
+        skipped = [i for i in range(len(scenario["ops"])) if "%s#%d" % (scenario["name"], i) in cr.SKIPS]
+        if not skipped:
+            continue
+        flushed.client().flushall()
+        harness = _harness(flushed, config, scenario)
+        recorded = cr.scenario_results(scenario, config)["op_results"]
+        try:
+            for index, op in enumerate(scenario["ops"]):
+                args, kwargs = cr.call_args(op)
+                value = cr.normalise(getattr(harness.backend, op["op"])(*args, **kwargs))
+                if index in skipped:
+                    assert value != recorded[index]["result"], "%s#%d needs no skip" % (scenario["name"], index)
+        finally:
+            harness.backend.store.close()
+
+
+def test_skips_table_names_real_entries():
+    cr.check_skips_table()
