@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from analytics.errors import ConfigurationError
 from analytics.stores.base import Node, Store
@@ -121,6 +123,10 @@ class HostSpec:
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
             "decode_responses": True,
+            # redis-py 6+ retries (with backoff) connecting and whole commands by
+            # default: seconds beyond `timeout` on a dead host, and a re-sent
+            # command may count twice.  The library never retries (README, Guarantees).
+            "retry": Retry(NoBackoff(), 0),
         }
         if merged.get("unix_socket_path"):
             options["unix_socket_path"] = merged["unix_socket_path"]

@@ -1,0 +1,237 @@
+"""Hosts that die, restart and hang, against three real redis-server processes.
+
+Placement is learnt from the servers themselves while every host is up (which
+host holds which key), so the checks that nothing strays to a wrong host do not
+trust the library's ring.
+"""
+import datetime
+import os
+import signal
+import time
+
+import pytest
+import redis
+import redis.exceptions
+
+from analytics.backends.redis import Redis
+from analytics.errors import HostTimeoutError, HostUnavailableError
+from servers import RedisServer
+
+TIMEOUT = 0.5
+#: Slack for a loaded 2-core box on top of the configured timeout.
+MARGIN = 0.5
+DAY = datetime.date(2013, 3, 4)
+UIDS = ["user%d" % i for i in range(40)]
+METRIC = "hits"
+
+
+@pytest.fixture
+def servers():
+    started = [RedisServer().start() for _ in range(3)]
+    yield started
+    for server in started:
+        if server.process is not None and server.process.poll() is None:
+            os.kill(server.process.pid, signal.SIGCONT)
+        server.cleanup()
+
+
+def settings_for(servers):
+    return {
+        "hosts": [{"host": "127.0.0.1", "port": s.port, "identifier": "redis://localhost:6379/%d" % i}
+                  for i, s in enumerate(servers)],
+        "defaults": {"timeout": TIMEOUT},
+    }
+
+
+def dump(server):
+    """Every key of a server and its content."""
+    client = server.client()
+    try:
+        result = {}
+        for key in client.scan_iter(count=1000):
+            kind = client.type(key)
+            result[key] = client.hgetall(key) if kind == "hash" else client.get(key)
+        return result
+    finally:
+        client.close()
+
+
+def learn_placement(backend, servers):
+    """Track every uid once with all hosts up; return {key: server index} as the servers report it."""
+    for uid in UIDS:
+        backend.track_metric(uid, METRIC, date=DAY)
+    placement = {}
+    for index, server in enumerate(servers):
+        for key in dump(server):
+            assert key not in placement, "key %r on two hosts" % key
+            placement[key] = index
+    return placement
+
+
+def keys_of(uid):
+    return {"_analytics:user:%s:analy:13-03" % uid, "_analytics:user:%s:analy:13" % uid,
+            "_analytics:analy:%s:count:%s" % (uid, METRIC)}
+
+
+def hosts_of(uid, placement):
+    return {placement[key] for key in keys_of(uid)}
+
+
+def assert_placement_kept(servers, placement, down=()):
+    for index, server in enumerate(servers):
+        if index in down:
+            continue
+        for key in dump(server):
+            assert placement[key] == index, "key %r written to host %d, its host is %d" % (key, index, placement[key])
+
+
+def test_killed_host_fails_fast_by_name_and_recovers_after_restart(servers):
+    backend = Redis(settings_for(servers))
+    placement = learn_placement(backend, servers)
+    assert len(placement) == 3 * len(UIDS)
+    victim = 1
+    away = [uid for uid in UIDS if victim not in hosts_of(uid, placement)]
+    touching = [uid for uid in UIDS if victim in hosts_of(uid, placement)]
+    assert away and touching
+    before = {index: dump(server) for index, server in enumerate(servers)}
+
+    servers[victim].stop()
+    faults = 0
+    for uid in touching:
+        started = time.monotonic()
+        with pytest.raises(HostUnavailableError) as caught:
+            backend.track_metric(uid, METRIC, date=DAY)
+        assert time.monotonic() - started < TIMEOUT + MARGIN
+        assert isinstance(caught.value, redis.exceptions.ConnectionError)
+        assert caught.value.host == "redis://localhost:6379/%d" % victim
+        assert "redis://localhost:6379/%d" % victim in str(caught.value)
+        assert caught.value.applied is False
+        faults += 1
+        if placement["_analytics:analy:%s:count:%s" % (uid, METRIC)] == victim:
+            with pytest.raises(HostUnavailableError):
+                backend.get_count(uid, METRIC)
+        else:
+            # Not atomic across hosts: the live host's share of the failed call stands.
+            assert backend.get_count(uid, METRIC) == 2
+    for uid in away:
+        assert backend.track_metric(uid, METRIC, date=DAY) == [[2, 2, 2, 2]]
+        assert backend.get_count(uid, METRIC) == 2
+
+    # What the failed calls applied: on the hosts that were up, each of their
+    # commands exactly once (per-host batch), never a second time; nothing
+    # went to the dead host's place elsewhere.
+    assert_placement_kept(servers, placement, down={victim})
+    # Every key on a live host has now seen exactly two events: 2 everywhere.
+    for index in (0, 2):
+        after = dump(servers[index])
+        assert set(after) == set(before[index])
+        for key, value in after.items():
+            assert value == ("2" if ":count:" in key else {field: "2" for field in before[index][key]}), key
+
+    servers[victim].start()
+    # Same backend, same port: the pool reconnects on its own.  The restarted
+    # server kept nothing (no persistence), so its counts start again at 1.
+    for uid in touching:
+        replies = backend.track_metric(uid, METRIC, date=DAY)[0]
+        expected = [1 if placement[key] == victim else 3 for key in (
+            "_analytics:user:%s:analy:13-03" % uid, "_analytics:user:%s:analy:13" % uid,
+            "_analytics:user:%s:analy:13" % uid, "_analytics:analy:%s:count:%s" % (uid, METRIC))]
+        assert replies == expected
+    assert_placement_kept(servers, placement)
+    backend.store.close()
+    print("\nkilled 1 of 3 hosts; %d calls failed by name, %d calls kept working" % (faults, len(away)))
+
+
+def test_hung_host_times_out_by_name_and_its_batch_is_never_resent(servers):
+    backend = Redis(settings_for(servers))
+    placement = learn_placement(backend, servers)
+    victim = 2
+    counter = next(key for key, index in placement.items() if index == victim and ":count:" in key)
+    uid = counter.split(":")[2]
+    away = next(u for u in UIDS if victim not in hosts_of(u, placement))
+    pid = servers[victim].process.pid
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(HostTimeoutError) as caught:
+            backend.track_count(uid, METRIC, inc_amt=5)
+        elapsed = time.monotonic() - started
+        assert elapsed < TIMEOUT + MARGIN
+        assert isinstance(caught.value, redis.exceptions.TimeoutError)
+        assert isinstance(caught.value, redis.exceptions.ConnectionError)
+        assert caught.value.host == "redis://localhost:6379/%d" % victim
+        # The batch was on the wire when the host stopped: it may yet run.
+        assert caught.value.applied is None
+
+        # A fresh backend has no pooled connection: it fails while connecting,
+        # before anything is sent.
+        fresh = Redis(settings_for(servers))
+        started = time.monotonic()
+        with pytest.raises(HostTimeoutError) as caught:
+            fresh.track_count(uid, METRIC, inc_amt=7)
+        assert time.monotonic() - started < TIMEOUT + MARGIN
+        assert caught.value.applied is False
+        fresh.store.close()
+
+        assert backend.track_metric(away, METRIC, date=DAY) == [[2, 2, 2, 2]]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+    # Once the host wakes up it runs what was already on the wire: the +5 lands
+    # exactly once, as the library never re-sent it, and the fresh backend's +7
+    # never left the client.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and backend.get_count(uid, METRIC) == 1:
+        time.sleep(0.05)
+    assert backend.get_count(uid, METRIC) == 1 + 5
+    assert backend.track_count(uid, METRIC) == 1 + 5 + 1
+    assert_placement_kept(servers, placement)
+    backend.store.close()
+
+
+def test_host_that_never_answered_is_retried_on_the_next_call(servers):
+    """A host that is down when the backend is built is used as soon as it is up."""
+    servers[0].stop()
+    backend = Redis(settings_for(servers))
+    with pytest.raises(HostUnavailableError) as caught:
+        backend.get_counts([(uid, METRIC) for uid in UIDS])
+    assert caught.value.host == "redis://localhost:6379/0"
+    servers[0].start()
+    assert backend.get_counts([(uid, METRIC) for uid in UIDS]) == [0] * len(UIDS)
+    backend.store.close()
+
+
+def test_clear_all_with_a_host_down_names_it_and_leaves_the_others_consistent(servers):
+    backend = Redis(settings_for(servers))
+    placement = learn_placement(backend, servers)
+    servers[1].stop()
+    with pytest.raises(HostUnavailableError) as caught:
+        backend.clear_all()
+    assert caught.value.host == "redis://localhost:6379/1"
+    # Host 0 comes before the dead one in the walk and was cleared; host 2 after it was not.
+    assert dump(servers[0]) == {}
+    assert set(dump(servers[2])) == {k for k, i in placement.items() if i == 2}
+    servers[1].start()
+    backend.clear_all()
+    assert [dump(s) for s in servers] == [{}, {}, {}]
+    backend.store.close()
+
+
+def test_timeout_setting_bounds_the_wait(servers):
+    """The per-host ``timeout`` setting is what bounds a hung call (here 1 s, not the default 5 s)."""
+    settings = settings_for(servers)
+    settings["defaults"] = {"timeout": 1.0}
+    backend = Redis(settings)
+    backend.get_count("warm", METRIC)
+    pid = servers[0].process.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(HostTimeoutError):
+            backend.clear_all()
+        elapsed = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert 0.9 < elapsed < 1.0 + MARGIN
+    backend.store.close()
