@@ -7,6 +7,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from servers import RedisServer  # noqa: E402
+# Imported here so that every test module shares one cluster for the whole session.
+from cluster_servers import cluster, redis_cluster  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")
