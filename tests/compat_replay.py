@@ -10,6 +10,13 @@ Cluster (union of all hosts' contents compared, since placement differs there).
 
 :data:`SKIPS` is the single list of entries that a POLICY correction changes:
 replays skip exactly those, each with the correction it belongs to.
+
+On Redis Cluster, for example::
+
+    harness = Harness(backend, dump=lambda: [dump_host(c) for c in primary_clients],
+                      raw_set=lambda key, value: cluster_client.set(key, value) and None,
+                      per_host=False)
+    replay_scenario(scenario, "three_hosts", harness)   # on emptied primaries
 """
 import datetime
 import functools
@@ -292,11 +299,6 @@ def queries() -> Iterator[Tuple[Mapping[str, Any], Mapping[str, Any]]]:
 
 def dataset(name: str) -> Mapping[str, Any]:
     return next(d for d in load("queries")["datasets"] if d["name"] == name)
-
-
-def config_settings(config: str) -> Mapping[str, Any]:
-    """The 0.6.5 settings of a layout/queries config (placement reference only: they name port 6379)."""
-    return load("layout")["configs"][config]["settings"]
 
 
 def host_dbs(config: str) -> List[int]:

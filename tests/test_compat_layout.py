@@ -5,6 +5,8 @@ like localhost:6379/3-5 (or /6) through explicit identifiers, and must return
 what 0.6.5 returned and leave exactly the contents 0.6.5 left, host by host.
 Entries changed by a POLICY correction are skipped by name (``compat_replay.SKIPS``).
 """
+import datetime
+
 import pytest
 
 import compat_replay as cr
@@ -87,3 +89,14 @@ def test_skipped_op_results_really_differ(flushed, config):
 
 def test_skips_table_names_real_entries():
     cr.check_skips_table()
+
+
+def test_decode_and_normalise():
+    decoded = cr.decode([{"date": "2012-02-29"}, {"datetime": "2012-05-10T23:30:00"}, {"tuple": [1, {"tuple": ["a"]}]},
+                         None, [True, "x"]])
+    assert decoded == [datetime.date(2012, 2, 29), datetime.datetime(2012, 5, 10, 23, 30), (1, ("a",)), None, [True, "x"]]
+    generator = cr.decode({"generator": ["a", "b"]})
+    assert list(generator) == ["a", "b"] and list(generator) == []
+    assert cr.normalise(({"2012-01-02", "2012-01-01"}, {"2012-01-01": 3})) == [["2012-01-01", "2012-01-02"], {"2012-01-01": 3}]
+    with pytest.raises(ValueError):
+        cr.decode({"date": "2012-01-01", "extra": 1})
