@@ -5,14 +5,15 @@ Where a key lives is asked of the servers themselves (``CLUSTER KEYSLOT`` and
 the round-trip counts and placements below are independent expectations.
 """
 import datetime
+import subprocess
 import time
 
 import pytest
 import redis
 from redis.cluster import ClusterNode, RedisCluster
 
-from cluster_servers import report
-from servers import free_port
+from cluster_servers import redis_cli_binary, report
+from servers import RedisServer, free_port
 
 from analytics.backends.redis import Redis
 from analytics.errors import ConfigurationError, HostUnavailableError
@@ -311,3 +312,35 @@ def test_ask_reply_is_followed_for_a_key_already_migrated(cluster, backend):
     finally:
         _finish_migration(cluster, slot, target)
         _migrate(cluster, counter)
+
+
+# -- moving a host list into a cluster --------------------------------------------------
+
+
+def test_redis_cli_import_moves_a_host_list_into_the_cluster_with_keys_unchanged(cluster):
+    """The README's procedure: ``redis-cli --cluster import`` per host, then the same reads."""
+    hosts = [RedisServer().start() for _ in range(2)]
+    try:
+        old = Redis({"hosts": ["redis://127.0.0.1:%d/0" % host.port for host in hosts]})
+        old.track_metric(["user:1", "user:2", 3], ["comments", "likes"], DAY, inc_amt=2)
+        old.track_metric("user:1", "comments", datetime.date(2013, 1, 1))
+        old.track_count("user:2", "logins", 5)
+        before = [host.client().dbsize() for host in hosts]
+        assert all(before), "the ring should have put keys on both hosts"
+        for host in hosts:
+            done = subprocess.run(
+                [redis_cli_binary(), "--cluster", "import", "127.0.0.1:%d" % cluster.ports[0],
+                 "--cluster-from", "127.0.0.1:%d" % host.port, "--cluster-copy"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            assert done.returncode == 0, done.stdout.decode(errors="replace")
+        new = Redis({"cluster": cluster.url(0)})
+        pairs = [(uid, metric) for uid in ("user:1", "user:2", 3) for metric in ("comments", "likes")]
+        assert new.get_counts(pairs + [("user:2", "logins")]) == [3, 2, 2, 2, 2, 2, 5]
+        for uid, metric in pairs:
+            assert new.get_metric_by_week(uid, metric, DAY, 30) == old.get_metric_by_week(uid, metric, DAY, 30)
+        assert len(all_keys(cluster)) == sum(before)
+        old.store.close()
+        new.store.close()
+    finally:
+        for host in hosts:
+            host.cleanup()
