@@ -320,25 +320,32 @@ def test_ask_reply_is_followed_for_a_key_already_migrated(cluster, backend):
 def test_redis_cli_import_moves_a_host_list_into_the_cluster_with_keys_unchanged(cluster):
     """The README's procedure: ``redis-cli --cluster import`` per host, then the same reads."""
     hosts = [RedisServer().start() for _ in range(2)]
+    # The second host uses database 3, as 0.6.x setups often did: import reads database 0 only.
+    dbs = [0, 3]
     try:
-        old = Redis({"hosts": ["redis://127.0.0.1:%d/0" % host.port for host in hosts]})
+        old = Redis({"hosts": ["redis://127.0.0.1:%d/%d" % (host.port, db) for host, db in zip(hosts, dbs)]})
         old.track_metric(["user:1", "user:2", 3], ["comments", "likes"], DAY, inc_amt=2)
         old.track_metric("user:1", "comments", datetime.date(2013, 1, 1))
         old.track_count("user:2", "logins", 5)
-        before = [host.client().dbsize() for host in hosts]
+        before = [host.client(db).dbsize() for host, db in zip(hosts, dbs)]
         assert all(before), "the ring should have put keys on both hosts"
-        for host in hosts:
+        for host, db in zip(hosts, dbs):
+            if db:
+                host.client().swapdb(0, db)
             done = subprocess.run(
                 [redis_cli_binary(), "--cluster", "import", "127.0.0.1:%d" % cluster.ports[0],
                  "--cluster-from", "127.0.0.1:%d" % host.port, "--cluster-copy"],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
             assert done.returncode == 0, done.stdout.decode(errors="replace")
+            if db:
+                host.client().swapdb(0, db)
         new = Redis({"cluster": cluster.url(0)})
         pairs = [(uid, metric) for uid in ("user:1", "user:2", 3) for metric in ("comments", "likes")]
         assert new.get_counts(pairs + [("user:2", "logins")]) == [3, 2, 2, 2, 2, 2, 5]
         for uid, metric in pairs:
             assert new.get_metric_by_week(uid, metric, DAY, 30) == old.get_metric_by_week(uid, metric, DAY, 30)
         assert len(all_keys(cluster)) == sum(before)
+        assert [host.client(db).dbsize() for host, db in zip(hosts, dbs)] == before
         old.store.close()
         new.store.close()
     finally:
