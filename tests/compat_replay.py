@@ -235,6 +235,9 @@ def replay_scenario(scenario: Mapping[str, Any], config: str, harness: Harness, 
     if honour_skips and name in SKIPS:
         raise ValueError("scenario %s is skipped as a whole (%s): do not replay it" % (name, SKIPS[name]))
     results = scenario_results(scenario, config)
+    if len(results["op_results"]) != len(scenario["ops"]):
+        raise ValueError("%s[%s]: %d ops but %d recorded results" % (
+            name, config, len(scenario["ops"]), len(results["op_results"])))
     not_compared = []
     for index, (op, recorded) in enumerate(zip(scenario["ops"], results["op_results"])):
         where = "%s[%s] op %d" % (name, config, index)

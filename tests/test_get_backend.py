@@ -67,7 +67,7 @@ def test_map_batches_and_resolves_after_the_block(flushed, cluster):
         read = conn.get("foo")
         missing = conn.get("nothing")
         with pytest.raises(RuntimeError):
-            read.value
+            _ = read.value
     assert all(isinstance(d, Deferred) for d in counted)
     assert counted[0] == 1 and again == 2 and int(again) == 2
     assert [d.value for d in counted[1:]] == [1] * 19
