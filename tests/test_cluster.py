@@ -19,6 +19,8 @@ from analytics.backends.redis import Redis
 from analytics.errors import ConfigurationError, HostUnavailableError
 from analytics.stores.cluster import ClusterStore
 
+pytestmark = pytest.mark.cluster
+
 DAY = datetime.date(2012, 6, 15)
 
 
@@ -171,7 +173,8 @@ def _calls():
         ("get_metric_by_day 10 days", lambda b: b.get_metric_by_day("u", "m", DAY, 10), [[month]]),
         ("get_metric_by_day 30 days over 2 months", lambda b: b.get_metric_by_day("u", "m", DAY, 30),
          [[month, "_analytics:user:u:analy:12-07"]]),
-        ("get_metric_by_week across a year end", lambda b: b.get_metric_by_week("u", "m", datetime.date(2012, 12, 24), 2),
+        ("get_metric_by_week across a year end",
+         lambda b: b.get_metric_by_week("u", "m", datetime.date(2012, 12, 24), 2),
          [[year, "_analytics:user:u:analy:13"]]),
         ("get_metric_by_month", lambda b: b.get_metric_by_month("u", "m", DAY, 3), [[year]]),
         ("get_count", lambda b: b.get_count("u", "m"), [[counter]]),
@@ -182,9 +185,11 @@ def _calls():
         ("get_metrics 2 pairs by day", lambda b: b.get_metrics([("u", "m"), ("v", "m")], DAY, 5, "day"),
          [[month, "_analytics:user:v:analy:12-06"]]),
         # 2012-06-13 is a Wednesday: its week (06-11..06-17) and month lie in June.
-        ("set_metric_by_day (read+swap, then write)", lambda b: b.set_metric_by_day("u", "m", datetime.date(2012, 6, 13), 5),
+        ("set_metric_by_day (read+swap, then write)",
+         lambda b: b.set_metric_by_day("u", "m", datetime.date(2012, 6, 13), 5),
          [[month], [year, counter]]),
-        ("sync_agg_metric one month", lambda b: b.sync_agg_metric("u", "m", datetime.date(2012, 6, 11), datetime.date(2012, 6, 17)),
+        ("sync_agg_metric one week",
+         lambda b: b.sync_agg_metric("u", "m", datetime.date(2012, 6, 11), datetime.date(2012, 6, 17)),
          [[month], [year]]),
     ]
 

@@ -13,6 +13,8 @@ import compat_replay as cr
 
 from analytics.backends.redis import Redis
 
+pytestmark = pytest.mark.cluster
+
 
 def _layout_cases():
     for config in cr.REPLAY_CONFIGS:

@@ -21,6 +21,8 @@ from cluster_servers import LocalCluster, report
 from analytics.backends.redis import Redis
 from analytics.errors import HostUnavailableError
 
+pytestmark = pytest.mark.cluster
+
 TIMEOUT = 1.0
 DAY = datetime.date(2012, 6, 15)
 #: How long calls go on after the kill before the test gives up waiting for the

@@ -18,6 +18,8 @@ from conftest import host_settings
 
 from analytics.backends.redis import Redis
 
+pytestmark = pytest.mark.cluster
+
 D = datetime.date
 UIDS = ["user:1", 42, "\u00fc ber"]
 METRICS = ["views", "clicks"]

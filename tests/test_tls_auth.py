@@ -194,11 +194,13 @@ def _cluster_keys(cluster):
     return keys
 
 
+@pytest.mark.cluster
 @pytest.mark.parametrize("form", ["acl user in the url", "password in the url, CA in options"])
 def test_cluster_over_tls_with_credentials(tls, tls_cluster, form):
     tls_cluster.flushall()
     if form == "acl user in the url":
-        settings = {"cluster": "rediss://%s@127.0.0.1:%d?ssl_ca_certs=%s" % (URL_USER, tls_cluster.ports[0], tls.ca_cert)}
+        settings = {"cluster": "rediss://%s@127.0.0.1:%d?ssl_ca_certs=%s"
+                               % (URL_USER, tls_cluster.ports[0], tls.ca_cert)}
     else:
         settings = {"cluster": [tls_cluster.url(i, password=PASSWORD) for i in (1, 2)],
                     "options": {"ssl_ca_certs": tls.ca_cert, "timeout": 2}}
@@ -213,6 +215,7 @@ def test_cluster_over_tls_with_credentials(tls, tls_cluster, form):
         backend.store.close()
 
 
+@pytest.mark.cluster
 @pytest.mark.parametrize("problem", ["wrong password", "no CA"])
 def test_cluster_with_bad_credentials_or_tls_fails_at_construction(tls, tls_cluster, problem):
     port = tls_cluster.ports[0]

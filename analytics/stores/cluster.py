@@ -23,11 +23,12 @@ Commands run without MULTI/EXEC: Redis Cluster refuses a transaction whose keys
 lie in different slots.  Each command is still atomic on its own, including the
 single-key script of ``set_metric_by_day``.
 """
+import inspect
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import redis
 import redis.exceptions
-from redis.cluster import REDIS_ALLOWED_KEYS, ClusterNode, RedisCluster
+from redis.cluster import REDIS_ALLOWED_KEYS, ClusterNode, NodesManager, RedisCluster
 
 from analytics.errors import ConfigurationError, HostUnavailableError
 from analytics.stores.base import SCAN_BATCH, Command, Node, Store, command_key, raise_errors, send_batches
@@ -39,15 +40,17 @@ MAX_REDIRECTS = 5
 #: ``options`` that the ``cluster`` URLs themselves set, or that would break the
 #: guarantees above (redis-py retrying node commands could re-send them).
 _RESERVED_OPTIONS = frozenset({"host", "port", "startup_nodes", "url", "retry", "connection_pool", "db"})
+#: The cluster-level keyword arguments of the installed redis-py's ``RedisCluster``.
 _CLIENT_OPTIONS = frozenset(
-    {
-        "cluster_error_retry_attempts", "require_full_coverage", "reinitialize_steps", "read_from_replicas",
-        "load_balancing_strategy", "dynamic_startup_nodes", "address_remap", "cache", "cache_config",
-        "event_dispatcher", "maint_notifications_config",
-    }
+    name for name, parameter in inspect.signature(RedisCluster.__init__).parameters.items()
+    if name != "self" and parameter.kind is not inspect.Parameter.VAR_KEYWORD
 )
 #: ``timeout`` means what it means for a host of a host list: connect and reply timeout.
 CLUSTER_OPTIONS = (_CLIENT_OPTIONS | frozenset(REDIS_ALLOWED_KEYS) | {"timeout"}) - _RESERVED_OPTIONS
+
+#: Recent redis-py versions can ask a node that just failed last when reloading
+#: the slot map (older ones may first wait a connect timeout on it).
+_ASKS_FAILED_NODE_LAST = "last_failed_node_name" in inspect.signature(NodesManager.initialize).parameters
 
 
 def cluster_client_options(cluster: Union[str, Sequence[str]], options: Mapping[str, Any]) -> Dict[str, Any]:
@@ -127,7 +130,7 @@ class ClusterStore(Store):
         self.client = client
         self._nodes: Dict[str, Node] = {}
         self._stale = False
-        #: How many times the slot map was reloaded (after MOVED, ASK or a lost node).
+        #: How many times the slot map was reloaded (after MOVED or a lost node).
         self.topology_refreshes = 0
 
     @classmethod
@@ -174,8 +177,12 @@ class ClusterStore(Store):
         may already have written).
         """
         self.topology_refreshes += 1
+        manager = self.client.nodes_manager
         try:
-            self.client.nodes_manager.initialize(last_failed_node_name=failed)
+            if failed is not None and _ASKS_FAILED_NODE_LAST:
+                manager.initialize(last_failed_node_name=failed)
+            else:
+                manager.initialize()
         except (redis.exceptions.RedisClusterException, redis.exceptions.ConnectionError,
                 redis.exceptions.TimeoutError, OSError) as exc:
             self._stale = True
