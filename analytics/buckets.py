@@ -34,12 +34,25 @@ def add_months(first: Date, months: int) -> Date:
     return Date(index // 12, index % 12 + 1, 1)
 
 
+def shift(day: Date, count: int) -> Date:
+    """``day`` plus ``count`` days; ``ValueError`` (not ``OverflowError``) past year 1 or 9999."""
+    try:
+        return day + datetime.timedelta(days=count)
+    except OverflowError:
+        raise ValueError("%s %+d days lies outside the calendar (years 1 to 9999)" % (day, count)) from None
+
+
 def days(start: Date, count: int) -> List[Date]:
+    if count > 0:
+        shift(start, count - 1)  # fail before building a huge list
     return [start + datetime.timedelta(days=i) for i in range(count)]
 
 
 def mondays(start: Date, count: int) -> List[Date]:
+    """``count`` Mondays from ``start``'s; the last week must end (Sunday) within the calendar."""
     monday = monday_of(start)
+    if count > 0:
+        shift(monday, 7 * count - 1)
     return [monday + datetime.timedelta(weeks=i) for i in range(count)]
 
 
@@ -55,7 +68,7 @@ def days_between(start: Date, end: Date) -> List[Date]:
 
 def week_years(monday: Date) -> Tuple[int, ...]:
     """The years a week's days fall in: one, or two for a week that runs into January."""
-    sunday = monday + datetime.timedelta(days=6)
+    sunday = shift(monday, 6)
     return (monday.year,) if sunday.year == monday.year else (monday.year, sunday.year)
 
 
@@ -108,7 +121,8 @@ def split_range(start: Date, end: Date) -> Tuple[List[Date], List[Date]]:
     if len(starts) < 3:
         return [], days_between(start, end)
     whole = starts[:-1]
-    single = days_between(start, starts[0] - ONE_DAY) + days_between(starts[-1], end)
+    # days(), not days_between(start, starts[0] - ONE_DAY): that underflows when starts[0] is 0001-01-01.
+    single = days(start, (starts[0] - start).days) + days_between(starts[-1], end)
     return whole, single
 
 

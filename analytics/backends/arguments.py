@@ -11,6 +11,7 @@ from analytics import buckets, schema
 
 GROUPS = ("day", "week", "month")
 _SCALARS = (str, bytes, bytearray, int, float)
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 
 def name(value: Any, what: str) -> str:
@@ -22,6 +23,12 @@ def name(value: Any, what: str) -> str:
     text = schema.text(value)
     if not text:
         raise ValueError("%s must not be empty" % what)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # Caught here, not when the batch is packed: by then other hosts may have theirs.
+            raise ValueError("%s %r is not valid Unicode (lone surrogate)" % (what, value)) from None
     return text
 
 
@@ -54,6 +61,8 @@ def one_metric(value: Any) -> str:
 def integer(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("%s must be an int, got %r" % (what, value))
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("%s must fit in a signed 64-bit integer (Redis' range), got %r" % (what, value))
     return value
 
 
