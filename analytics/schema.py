@@ -16,7 +16,8 @@ hash of the year its days fall in: a tracked event puts its week into the hash o
 the event's own year, not of its Monday's.
 """
 import datetime
-from typing import Any
+import functools
+from typing import Any, Tuple
 
 Date = datetime.date
 
@@ -40,6 +41,22 @@ def yy_mm(day: Date) -> str:
 
 def yy_mm_dd(day: Date) -> str:
     return "%02d-%02d-%02d" % (day.year % 100, day.month, day.day)
+
+
+@functools.lru_cache(maxsize=4096)
+def tracking_parts(day: Date) -> Tuple[str, str, str, str]:
+    """``(yy-mm-dd, yy-mm-dd of its Monday, yy-mm, yy)``: the date texts tracking ``day`` writes.
+
+    Cached: events cluster on a few recent days, and formatting them is a large
+    part of a tracked event's cost in Python.
+    """
+    monday = day - datetime.timedelta(days=day.weekday())
+    return yy_mm_dd(day), yy_mm_dd(monday), yy_mm(day), yy(day)
+
+
+def user_hash(prefix: str, uid: str, period: str) -> str:
+    """A uid's hash for ``period``: ``yy-mm`` (its day counts) or ``yy`` (week and month counts)."""
+    return "%s:user:%s:analy:%s" % (prefix, uid, period)
 
 
 def month_hash(prefix: str, uid: str, day: Date) -> str:
