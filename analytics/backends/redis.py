@@ -7,7 +7,8 @@ per Redis node it touches, all in flight at once.  Calls that must read before
 they write (``set_metric_by_day`` and the ``sync_*`` calls) send two batches.
 """
 import datetime
-from typing import Any, Callable, Iterable, List, Mapping, Optional, Sequence, Tuple
+import itertools
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from analytics import buckets, schema
 from analytics.backends import arguments
@@ -22,6 +23,14 @@ from analytics.stores.settings import build_store
 SWAP_FIELD = "local old = redis.call('HGET', KEYS[1], ARGV[1]) redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return old"
 
 Pairs = List[Tuple[str, str]]
+
+
+def _event(event: Any) -> Tuple[Any, Any, Any, Any]:
+    """``(uid, metric, date, inc_amt)`` from an event of any accepted shape."""
+    if isinstance(event, (str, bytes)) or not isinstance(event, Sequence) or len(event) not in (3, 4):
+        raise TypeError("an event must be a (uid, metric, date) or (uid, metric, date, inc_amt) tuple, got %r"
+                        % (event,))
+    return (event[0], event[1], event[2], event[3] if len(event) == 4 else 1)
 
 
 class Redis(BaseAnalyticsBackend):
@@ -50,21 +59,92 @@ class Redis(BaseAnalyticsBackend):
         uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
         day = datetime.date.today() if date is None else buckets.as_date(date)
         amount = arguments.integer(inc_amt, "inc_amt")
-        prefix, monday = self._prefix, buckets.monday_of(day)
-        day_part, week_part, month_part = schema.yy_mm_dd(day), schema.yy_mm_dd(monday), schema.yy_mm(day)
+        prefix = self._prefix
+        day_part, week_part, month_part, year_part = schema.tracking_parts(day)
+        fields = [(name, name + ":" + day_part, name + ":" + week_part, name + ":" + month_part) for name in metrics]
         commands: List[Command] = []
         for uid in uids:
-            month_key = schema.month_hash(prefix, uid, day)
-            year_key = schema.year_hash(prefix, uid, day.year)
-            for name in metrics:
+            month_key = schema.user_hash(prefix, uid, month_part)
+            year_key = schema.user_hash(prefix, uid, year_part)
+            for name, day_field, week_field, month_field in fields:
                 commands += (
-                    ("HINCRBY", month_key, name + ":" + day_part, amount),
-                    ("HINCRBY", year_key, name + ":" + week_part, amount),
-                    ("HINCRBY", year_key, name + ":" + month_part, amount),
+                    ("HINCRBY", month_key, day_field, amount),
+                    ("HINCRBY", year_key, week_field, amount),
+                    ("HINCRBY", year_key, month_field, amount),
                     ("INCRBY", schema.counter_key(prefix, uid, name), amount),
                 )
         replies = self.store.execute(commands)
         return [replies[i:i + 4] for i in range(0, len(replies), 4)]
+
+    def track_metrics(self, events: Iterable[Sequence[Any]], chunk_size: int = 10000) -> int:
+        """Track many events in bulk; returns how many were tracked.
+
+        Each event is ``(uid, metric, date)`` or ``(uid, metric, date, inc_amt)``
+        (``inc_amt`` defaults to 1, a ``None`` date means today), one uid and one
+        metric each, checked like :meth:`track_metric`'s arguments.  ``events``
+        may be any iterable, a generator of any length included: it is read
+        ``chunk_size`` events at a time, so memory does not grow with it.  The
+        increments of a chunk that hit the same counter are added up first, and
+        the chunk is sent as one pipeline per host (without MULTI/EXEC).
+
+        An invalid event raises ``TypeError`` or ``ValueError`` naming its index
+        before anything of its chunk is sent; every earlier chunk has then been
+        applied (``index // chunk_size * chunk_size`` events), no later one.
+        A Redis error reply (e.g. a counter key holding a non-integer) is raised
+        after the whole chunk ran, the other commands of that chunk applied.
+        """
+        size = arguments.integer(chunk_size, "chunk_size")
+        if size < 1:
+            raise ValueError("chunk_size must be at least 1, got %r" % (size,))
+        if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+            raise TypeError("events must be an iterable of (uid, metric, date[, inc_amt]) tuples, got %r" % (events,))
+        stream = iter(events)
+        done = 0
+        while True:
+            chunk = list(itertools.islice(stream, size))
+            if not chunk:
+                return done
+            self.store.execute(self._bulk_commands(chunk, done), atomic=False)
+            done += len(chunk)
+
+    def _bulk_commands(self, chunk: List[Any], first_index: int) -> List[Command]:
+        """The increments of ``chunk``, each counter once; raises on the first invalid event."""
+        merged: Dict[Tuple[str, str, datetime.date], int] = {}
+        get, date_type = merged.get, datetime.date
+        for index, event in enumerate(chunk):
+            try:
+                uid, name, day, amount = event if type(event) is tuple and len(event) == 4 else _event(event)
+                # Checks of the common types first: the full checks cost more than the rest of an event.
+                if type(uid) is not str or not uid or not uid.isascii():
+                    uid = arguments.one_uid(uid)
+                if type(name) is not str or not name or not name.isascii():
+                    name = arguments.one_metric(name)
+                if type(day) is not date_type:
+                    day = datetime.date.today() if day is None else buckets.as_date(day)
+                if type(amount) is not int or not arguments.INT64_MIN <= amount <= arguments.INT64_MAX:
+                    amount = arguments.integer(amount, "inc_amt")
+            except (TypeError, ValueError) as exc:
+                raise type(exc)("events[%d]: %s" % (first_index + index, exc)) from None
+            key = (uid, name, day)
+            merged[key] = get(key, 0) + amount
+
+        prefix, parts, user_hash, counter_key = self._prefix, schema.tracking_parts, schema.user_hash, schema.counter_key
+        commands: List[Command] = []
+        year_fields: Dict[Tuple[str, str], int] = {}
+        totals: Dict[str, int] = {}
+        for (uid, name, day), amount in merged.items():
+            day_part, week_part, month_part, year_part = parts(day)
+            commands.append(("HINCRBY", user_hash(prefix, uid, month_part), name + ":" + day_part, amount))
+            year_key = user_hash(prefix, uid, year_part)
+            week = (year_key, name + ":" + week_part)
+            year_fields[week] = year_fields.get(week, 0) + amount
+            month = (year_key, name + ":" + month_part)
+            year_fields[month] = year_fields.get(month, 0) + amount
+            total = counter_key(prefix, uid, name)
+            totals[total] = totals.get(total, 0) + amount
+        commands += [("HINCRBY", key, field, amount) for (key, field), amount in year_fields.items()]
+        commands += [("INCRBY", key, amount) for key, amount in totals.items()]
+        return commands
 
     def track_count(self, unique_identifier: Any, metric: Any, inc_amt: int = 1, **kwargs: Any) -> int:
         """Add ``inc_amt`` to the all-time count only; returns the new count."""
@@ -190,20 +270,50 @@ class Redis(BaseAnalyticsBackend):
             series = buckets.mondays(start, limit)
         else:
             series = buckets.months(start, limit)
-        reads, prefix = Reads(), self._prefix
-        for uid, name in pairs:
-            for bucket in series:
-                total = reads.new_total()
-                if group == "day":
-                    reads.field(total, schema.month_hash(prefix, uid, bucket), schema.day_field(name, bucket))
-                elif group == "week":
-                    for year in buckets.week_years(bucket):
-                        reads.field(total, schema.year_hash(prefix, uid, year), schema.week_field(name, bucket))
-                else:
-                    reads.field(total, schema.year_hash(prefix, uid, bucket.year), schema.month_field(name, bucket))
-        totals = reads.totals(self.store.execute(reads.commands(), atomic=False))
+        plan: Dict[str, Tuple[List[str], List[int]]] = {}
+        for offset, bucket in enumerate(series):
+            if group == "day":
+                parts = [(schema.yy_mm(bucket), schema.yy_mm_dd(bucket))]
+            elif group == "week":
+                parts = [(schema.yy(datetime.date(year, 1, 1)), schema.yy_mm_dd(bucket))
+                         for year in buckets.week_years(bucket)]
+            else:
+                parts = [(schema.yy(bucket), schema.yy_mm(bucket))]
+            for period, field_date in parts:
+                suffixes, offsets = plan.setdefault(period, ([], []))
+                suffixes.append(":" + field_date)
+                offsets.append(offset)
+        totals = self._sum_fields(pairs, plan, limit)
         labels = buckets.series_text(series)
         return [(set(labels), dict(zip(labels, totals[i * limit:(i + 1) * limit]))) for i in range(len(pairs))]
+
+    def _sum_fields(self, pairs: Pairs, plan: Mapping[str, Tuple[List[str], List[int]]], width: int) -> List[int]:
+        """``width`` totals per pair, each a sum of hash fields, read with one HMGET per hash.
+
+        ``plan`` maps a hash period (``yy-mm`` or ``yy``) to the field suffixes
+        (``:yy-mm-dd`` or ``:yy-mm``) every pair reads from that hash and the
+        index, below ``width``, of the total each one adds to.  Built once per
+        call, so a date is formatted once however many pairs there are.
+        """
+        wanted: Dict[str, Tuple[List[str], List[int]]] = {}
+        prefix, user_hash = self._prefix, schema.user_hash
+        for index, (uid, name) in enumerate(pairs):
+            base = index * width
+            for period, (suffixes, offsets) in plan.items():
+                key = user_hash(prefix, uid, period)
+                entry = wanted.get(key)
+                if entry is None:
+                    entry = wanted[key] = ([], [])
+                entry[0].extend([name + suffix for suffix in suffixes])
+                entry[1].extend([base + offset for offset in offsets])
+        sums = [0] * (len(pairs) * width)
+        if wanted:
+            replies = self.store.execute([("HMGET", key, *fields) for key, (fields, _) in wanted.items()], atomic=False)
+            for (_, positions), values in zip(wanted.values(), replies):
+                for position, value in zip(positions, values):
+                    if value is not None:
+                        sums[position] += int(value)
+        return sums
 
     def get_count(self, unique_identifier: Any, metric: Any, start_date: Optional[Date] = None,
                   end_date: Optional[Date] = None, **kwargs: Any) -> int:
@@ -220,18 +330,24 @@ class Redis(BaseAnalyticsBackend):
         return self._counts(arguments.pairs(metric_identifiers), kwargs.get("start_date"), kwargs.get("end_date"))
 
     def _counts(self, pairs: Pairs, start_date: Any, end_date: Any) -> List[int]:
-        reads, prefix = Reads(), self._prefix
         if start_date is None and end_date is None:
-            for uid, name in pairs:
-                reads.counter(reads.new_total(), schema.counter_key(prefix, uid, name))
-        else:
-            whole, single = buckets.split_range(*arguments.date_range(start_date, end_date))
-            for uid, name in pairs:
-                total = reads.new_total()
-                for first in whole:
-                    reads.field(total, schema.year_hash(prefix, uid, first.year), schema.month_field(name, first))
-                self._add_days(reads, total, uid, name, single)
-        return reads.totals(self.store.execute(reads.commands(), atomic=False))
+            if not pairs:
+                return []
+            prefix = self._prefix
+            replies = self.store.execute([("GET", schema.counter_key(prefix, uid, name)) for uid, name in pairs],
+                                         atomic=False)
+            return [0 if value is None else int(value) for value in replies]
+        whole, single = buckets.split_range(*arguments.date_range(start_date, end_date))
+        plan: Dict[str, Tuple[List[str], List[int]]] = {}
+        for first in whole:
+            suffixes, offsets = plan.setdefault(schema.yy(first), ([], []))
+            suffixes.append(":" + schema.yy_mm(first))
+            offsets.append(0)
+        for day in single:
+            suffixes, offsets = plan.setdefault(schema.yy_mm(day), ([], []))
+            suffixes.append(":" + schema.yy_mm_dd(day))
+            offsets.append(0)
+        return self._sum_fields(pairs, plan, 1)
 
     def _add_days(self, reads: Reads, total: int, uid: str, name: str, days: Iterable[datetime.date]) -> None:
         for day in days:
