@@ -5,6 +5,8 @@ Where a key lives is asked of the servers themselves (``CLUSTER KEYSLOT`` and
 the round-trip counts and placements below are independent expectations.
 """
 import datetime
+import os
+import signal
 import subprocess
 import time
 
@@ -16,7 +18,7 @@ from cluster_servers import redis_cli_binary, report
 from servers import RedisServer, free_port
 
 from analytics.backends.redis import Redis
-from analytics.errors import ConfigurationError, HostUnavailableError
+from analytics.errors import ConfigurationError, HostTimeoutError, HostUnavailableError
 from analytics.stores.cluster import ClusterStore
 
 pytestmark = pytest.mark.cluster
@@ -356,3 +358,31 @@ def test_redis_cli_import_moves_a_host_list_into_the_cluster_with_keys_unchanged
     finally:
         for host in hosts:
             host.cleanup()
+
+
+# -- a node that stops answering ---------------------------------------------------------
+
+
+def test_a_hung_primary_times_out_and_its_batch_is_never_resent(cluster):
+    """A paused primary: the call raises within the timeout; the batch, applied late, counts once."""
+    counter = "_analytics:analy:h:count:m"
+    port = owner_of(cluster, counter)
+    server = cluster.server_on(port)
+    backend = Redis({"cluster": cluster.url(0), "options": {"timeout": 0.3}})
+    try:
+        assert backend.track_count("h", "m") == 1
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            began = time.monotonic()
+            with pytest.raises(HostTimeoutError) as raised:
+                backend.track_count("h", "m")
+            waited = time.monotonic() - began
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        # Paused for less than cluster-node-timeout, so the cluster never marked it failed.
+        assert 0.25 < waited < 0.9
+        assert "127.0.0.1:%d" % port in str(raised.value) and raised.value.applied is None
+        # The paused server ran the command once it resumed; nothing sent it again.
+        assert backend.track_count("h", "m") == 3
+    finally:
+        backend.store.close()
