@@ -76,7 +76,8 @@ def parse_host_url(url: str) -> Dict[str, Any]:
 
 
 def _as_int(value: Any, what: str) -> int:
-    if isinstance(value, bool):
+    # int(6379.5) would quietly connect to port 6379: no floats, no bools.
+    if isinstance(value, (bool, float)):
         raise ConfigurationError("%s must be a whole number, got %r" % (what, value))
     try:
         return int(value)
@@ -101,6 +102,7 @@ class HostSpec:
         self.host = merged.get("host", "localhost")
         self.port = merged.get("port", 6379)
         self.db = merged.get("db", 0)
+        _check_text(merged, where)
         # Placement depends on the text of the values as given (port 6379 and
         # "6379" are the same host), exactly as in 0.6.x.
         self.identifier = merged.get("identifier") or "redis://%s:%s/%s" % (self.host, self.port, self.db)
@@ -114,8 +116,9 @@ class HostSpec:
                 timeout = float(timeout)
             except (TypeError, ValueError):
                 raise ConfigurationError("%s: timeout must be a number of seconds, got %r" % (where, timeout)) from None
-            if timeout <= 0:
-                raise ConfigurationError("%s: timeout must be positive, got %r" % (where, timeout))
+            if isinstance(merged.get("timeout"), bool) or not 0 < timeout < 1e9:
+                raise ConfigurationError("%s: timeout must be a positive, finite number of seconds, got %r"
+                                         % (where, merged.get("timeout")))
         options: Dict[str, Any] = {
             "db": _as_int(self.db, where + ": db"),
             "password": merged.get("password"),
@@ -128,6 +131,8 @@ class HostSpec:
             # command may count twice.  The library never retries (README, Guarantees).
             "retry": Retry(NoBackoff(), 0),
         }
+        if options["db"] < 0:
+            raise ConfigurationError("%s: db must not be negative, got %r" % (where, self.db))
         if merged.get("unix_socket_path"):
             options["unix_socket_path"] = merged["unix_socket_path"]
         else:
@@ -143,11 +148,26 @@ class HostSpec:
         return redis.Redis(**self.options)
 
 
+def _check_text(merged: Mapping[str, Any], where: str) -> None:
+    """Settings redis-py would only trip over on the first connection."""
+    host = merged.get("host", "localhost")
+    if not merged.get("unix_socket_path") and (not isinstance(host, str) or not host):
+        raise ConfigurationError("%s: host must be a non-empty host name or address, got %r" % (where, host))
+    # An int password or identifier worked in 0.6.x (both were formatted as text).
+    for key, kinds in (("password", (str, bytes, int)), ("username", (str, bytes)), ("unix_socket_path", (str,)),
+                       ("identifier", (str, int))):
+        value = merged.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            raise ConfigurationError("%s: %s must be a str, got %r" % (where, key, value))
+
+
 def tls_options(merged: Mapping[str, Any], where: str) -> Dict[str, Any]:
     """redis-py's TLS keyword arguments from ``ssl_*`` settings."""
     options: Dict[str, Any] = {"ssl": True}
     for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
         if merged.get(key):
+            if not isinstance(merged[key], str):
+                raise ConfigurationError("%s: %s must be a file path (str), got %r" % (where, key, merged[key]))
             options[key] = merged[key]
     reqs = merged.get("ssl_cert_reqs")
     if reqs is not None:
@@ -155,6 +175,8 @@ def tls_options(merged: Mapping[str, Any], where: str) -> Dict[str, Any]:
             if reqs.lower() not in _CERT_REQS:
                 raise ConfigurationError("%s: ssl_cert_reqs must be none, optional or required, got %r" % (where, reqs))
             reqs = _CERT_REQS[reqs.lower()]
+        elif reqs not in _CERT_REQS.values():
+            raise ConfigurationError("%s: ssl_cert_reqs must be none, optional or required, got %r" % (where, reqs))
         options["ssl_cert_reqs"] = reqs
     return options
 
