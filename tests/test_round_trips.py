@@ -230,3 +230,23 @@ def test_track_metrics_sends_one_pipeline_per_host_per_chunk(hosts):
     # Per chunk, merged: one day, week and month field and one counter per distinct uid; no MULTI/EXEC.
     distinct = sum(len({uid for uid, _, _, _ in chunk}) for chunk in chunks)
     assert counts.commands == {"hincrby": 3 * distinct, "incrby": distinct}
+
+
+def test_hiredis_parses_and_packs_when_installed(hosts):
+    """redis-py picks hiredis by itself; the store then packs and reads through it too."""
+    pytest.importorskip("hiredis")
+    from redis._parsers import _HiredisParser
+
+    from analytics.stores import base
+
+    server, dbs, backend = hosts
+    backend.track_metric("user1", "clicks", DAY)
+    node = backend.store.primaries()[0]
+    conn = node.client.connection_pool.get_connection()
+    try:
+        assert type(conn._parser) is _HiredisParser
+        assert base._reply_reader(conn) == conn._parser.read_response
+        commands = [("HINCRBY", "k", "f\u00e9", 2), ("INCRBY", "c", -1)]
+        assert base.pack(conn, commands) == [b"".join(conn.pack_commands(commands))]
+    finally:
+        node.client.connection_pool.release(conn)
