@@ -7,6 +7,7 @@ trust the library's ring.
 import datetime
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -235,3 +236,70 @@ def test_timeout_setting_bounds_the_wait(servers):
         os.kill(pid, signal.SIGCONT)
     assert 0.9 < elapsed < 1.0 + MARGIN
     backend.store.close()
+
+
+def test_kill_mid_stream_from_threads_counts_live_hosts_exactly_once(servers):
+    """Threads keep tracking while a host is killed under them, then restarted.
+
+    Whatever each call raised, its commands for the live hosts were applied
+    exactly once (no loss, no re-send), so every key on a live host ends at
+    the number of calls that touched it.
+    """
+    backend = Redis(settings_for(servers))
+    placement = learn_placement(backend, servers)
+    victim = 0
+    rounds, workers = 150, 4
+    outcomes = {"ok": 0, "failed": 0}
+    problems = []
+    lock = threading.Lock()
+    halfway = threading.Barrier(workers + 1)
+
+    def work(index):
+        mine = UIDS[index::workers]
+        for round_ in range(rounds):
+            if round_ == rounds // 2:
+                halfway.wait()
+                halfway.wait()
+            for uid in mine:
+                started = time.monotonic()
+                try:
+                    backend.track_metric(uid, METRIC, date=DAY)
+                    outcome = "ok"
+                except HostUnavailableError as exc:
+                    outcome = "failed"
+                    if exc.host != "redis://localhost:6379/%d" % victim or victim not in hosts_of(uid, placement):
+                        problems.append("%s: %s" % (uid, exc))
+                except Exception as exc:  # noqa: BLE001 - anything else is the failure under test
+                    problems.append("%s: %r" % (uid, exc))
+                    outcome = "failed"
+                if time.monotonic() - started > TIMEOUT + MARGIN:
+                    problems.append("%s took %.2f s" % (uid, time.monotonic() - started))
+                with lock:
+                    outcomes[outcome] += 1
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    halfway.wait()
+    # Kill while the other half of the stream is about to start, and keep
+    # the host dead for a while so that calls hit it with pooled connections.
+    halfway.wait()
+    time.sleep(0.05)
+    servers[victim].stop()
+    time.sleep(0.3)
+    servers[victim].start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    assert outcomes["failed"] > 0
+
+    # One event from learn_placement plus one per round, on every live key.
+    expected = 1 + rounds
+    for index in (1, 2):
+        for key, value in dump(servers[index]).items():
+            assert placement[key] == index
+            assert value == (str(expected) if ":count:" in key
+                             else {field: str(expected) for field in value}), key
+    assert_placement_kept(servers, placement)
+    backend.store.close()
+    print("\nkill mid-stream: %(ok)d calls succeeded, %(failed)d failed naming the killed host" % outcomes)
