@@ -303,3 +303,60 @@ def test_kill_mid_stream_from_threads_counts_live_hosts_exactly_once(servers):
     assert_placement_kept(servers, placement)
     backend.store.close()
     print("\nkill mid-stream: %(ok)d calls succeeded, %(failed)d failed naming the killed host" % outcomes)
+
+
+class Interrupted(Exception):
+    """Raised by a signal handler, as a web server's request timeout or Ctrl-C would."""
+
+
+def test_interrupted_call_leaves_no_connection_with_unread_replies(servers):
+    """A call interrupted while waiting for a hung host drops the other hosts' connections too.
+
+    Back in the pool with their replies unread they would hand the next call
+    someone else's replies; kept out of it, they would leak one socket per call.
+    """
+    settings = settings_for(servers)
+    settings["defaults"] = {"timeout": 5.0}
+    backend = Redis(settings)
+    placement = learn_placement(backend, servers)
+    victim, other = 1, 2
+    counters = {index: [key.split(":")[2] for key, i in placement.items() if i == index and ":count:" in key]
+                for index in range(3)}
+    # The hung host's command comes first, so its replies are read first.
+    pairs = [(counters[victim][0], METRIC), (counters[other][0], METRIC)]
+    admin = servers[other].client()
+    # The backend holds one idle connection to each host now; the admin one more.
+    assert admin.info("clients")["connected_clients"] == 2
+
+    def interrupt(signum, frame):
+        raise Interrupted()
+
+    def only_admin_left():
+        deadline = time.monotonic() + 2
+        while admin.info("clients")["connected_clients"] > 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return admin.info("clients")["connected_clients"] == 1
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    os.kill(servers[victim].process.pid, signal.SIGSTOP)
+    try:
+        # Interrupted while reading the hung host's replies: the other host's
+        # connection, its reply unread, must be closed.
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(Interrupted):
+            backend.get_counts(pairs)
+        assert only_admin_left()
+        # Interrupted while connecting to the hung host (its connection was
+        # closed above), after the other host's batch went out.
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(Interrupted):
+            backend.get_counts(list(reversed(pairs)))
+        assert only_admin_left()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.kill(servers[victim].process.pid, signal.SIGCONT)
+    assert backend.get_counts(pairs) == [1, 1]
+    assert backend.get_counts(list(reversed(pairs))) == [1, 1]
+    admin.close()
+    backend.store.close()

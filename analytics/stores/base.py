@@ -98,6 +98,9 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
             failure = failure or _host_error(node, exc, applied=False)
             sent.append(None)
             continue
+        except BaseException:
+            _drop(zip((node for node, _ in batches), sent))
+            raise
         wire = [("MULTI",), *commands, ("EXEC",)] if atomic else commands
         try:
             conn.send_packed_command(pack(conn, wire), check_health=False)
@@ -105,6 +108,7 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
             conn.disconnect()
             node.client.connection_pool.release(conn)
             if not isinstance(exc, (redis.exceptions.RedisError, OSError)):
+                _drop(zip((node for node, _ in batches), sent))
                 raise
             failure = failure or _host_error(node, exc, applied=None)
             sent.append(None)
@@ -112,7 +116,7 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
         sent.append(conn)
 
     results: List[List[Any]] = []
-    for (node, commands), conn in zip(batches, sent):
+    for position, ((node, commands), conn) in enumerate(zip(batches, sent)):
         if conn is None:
             results.append([])
             continue
@@ -121,6 +125,7 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
         except BaseException as exc:
             conn.disconnect()
             if not isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)):
+                _drop(zip((node for node, _ in batches[position + 1:]), sent[position + 1:]))
                 raise
             failure = failure or _host_error(node, exc, applied=None)
             results.append([])
@@ -129,6 +134,18 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
     if failure is not None:
         raise failure
     return results
+
+
+def _drop(pairs: Iterator[Tuple[Node, Any]]) -> None:
+    """Close connections whose replies will not be read (an interrupt, e.g. a request timeout).
+
+    Back in the pool unread they would hand the next call these replies; kept
+    out of it they would leak a socket per interrupted call.
+    """
+    for node, conn in pairs:
+        if conn is not None:
+            conn.disconnect()
+            node.client.connection_pool.release(conn)
 
 
 def _reply_reader(conn: Any) -> Callable[[], Any]:
