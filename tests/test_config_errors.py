@@ -8,6 +8,8 @@ connection error instead of the ConfigurationError asserted.
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import analytics
 from analytics.backends.redis import Redis
@@ -105,3 +107,40 @@ def test_good_variants_still_build(settings):
 def test_front_door_names_a_bad_backend(backend, error, named):
     with pytest.raises(error, match=named):
         analytics.create_analytic_backend({"backend": backend, "settings": {}})
+
+
+HOST_KEYS = ["host", "port", "db", "password", "username", "timeout", "unix_socket_path", "identifier",
+             "ssl", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs"]
+junk_value = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6), st.binary(max_size=4),
+    st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=1),
+    st.sampled_from(["127.0.0.1", "localhost", "6379", "0", "1.5", "nan", "-1", "redis://127.0.0.1:1/0"]),
+)
+host_entry = st.one_of(
+    st.dictionaries(st.sampled_from(HOST_KEYS + ["hots", "tiemout"]), junk_value, max_size=4),
+    st.text(max_size=30).map(lambda tail: "redis://" + tail),
+    st.text(st.sampled_from("[]:/@?=%&#h1x\ud800"), max_size=12).map(lambda tail: "redis://" + tail),
+    st.text(st.sampled_from("[]:/@?=%&#h1x\ud800"), max_size=12).map(lambda tail: "rediss://" + tail),
+    st.sampled_from(["redis://127.0.0.1:1/0", "rediss://:pw@127.0.0.1:1/2?timeout=0.5", "unix:///tmp/x.sock?db=1",
+                     "redis://127.0.0.1:99999/0", "redis://[::1]:1/0", "redis://127.0.0.1:1/0?db=x"]),
+    junk_value,
+)
+junk_settings = st.one_of(
+    st.fixed_dictionaries({"hosts": st.lists(host_entry, max_size=3)},
+                          optional={"defaults": st.one_of(st.dictionaries(st.sampled_from(HOST_KEYS), junk_value,
+                                                                          max_size=3), junk_value)}),
+    st.dictionaries(st.sampled_from(["hosts", "defaults", "options", "client", "colour"]), junk_value, max_size=2),
+    junk_value,
+)
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(junk_settings)
+def test_random_settings_either_build_or_raise_configuration_error(settings_):
+    try:
+        backend = Redis(settings_)
+    except ConfigurationError as exc:
+        assert str(exc)
+    else:
+        backend.store.close()

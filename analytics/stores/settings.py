@@ -40,7 +40,10 @@ _CERT_REQS = {"none": _ssl.CERT_NONE, "optional": _ssl.CERT_OPTIONAL, "required"
 
 def parse_host_url(url: str) -> Dict[str, Any]:
     """A host URL as the equivalent host dict (so it is placed exactly like that dict)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed "[" of an IPv6 address
+        raise ConfigurationError("host URL %r: %s" % (url, exc)) from None
     scheme = parts.scheme.lower()
     if scheme not in ("redis", "rediss", "unix"):
         raise ConfigurationError("host URL %r: the scheme must be redis://, rediss:// or unix://" % (url,))
@@ -159,6 +162,12 @@ def _check_text(merged: Mapping[str, Any], where: str) -> None:
         value = merged.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
             raise ConfigurationError("%s: %s must be a str, got %r" % (where, key, value))
+    for key, value in merged.items():
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ConfigurationError("%s: %s %r is not valid Unicode (lone surrogate)" % (where, key, value)) from None
 
 
 def tls_options(merged: Mapping[str, Any], where: str) -> Dict[str, Any]:
