@@ -3,6 +3,8 @@
 Every one of them subclasses a built-in or redis-py exception that callers of
 py-analytics 0.6.x already catch, so existing ``except`` clauses keep working.
 """
+from typing import Optional
+
 import redis.exceptions
 
 
@@ -14,16 +16,24 @@ class HostUnavailableError(redis.exceptions.ConnectionError):
     """A Redis host could not be reached or stopped answering.
 
     ``host`` names it (``"redis://host:port/db"`` or the configured identifier).
-    ``applied`` tells what may have happened to the batch sent to it:
-    ``False`` when nothing was sent (safe to retry), ``None`` when it is unknown.
+    ``applied`` tells what may have happened to the batch sent to *that* host:
+    ``False`` when nothing was sent to it, ``None`` when it is unknown (it may
+    even be applied after this error, by a host that was only slow).  The
+    batches of the same call that went to other hosts were applied.  When
+    several hosts fail in one call, the error names the first.
     """
 
-    def __init__(self, host: str, cause: BaseException, applied=None):
+    def __init__(self, host: str, cause: BaseException, applied: Optional[bool] = None):
         self.host = host
         self.cause = cause
         self.applied = applied
         state = "nothing was sent" if applied is False else "the batch may or may not have been applied"
         super().__init__("Redis host %s is unavailable (%s: %s); %s" % (host, type(cause).__name__, cause, state))
+
+    def __reduce__(self):
+        # Pickled with the constructor's arguments, not the message, so the
+        # error survives multiprocessing, task queues and copy.copy().
+        return type(self), (self.host, self.cause, self.applied)
 
 
 class HostTimeoutError(HostUnavailableError, redis.exceptions.TimeoutError):

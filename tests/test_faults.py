@@ -4,8 +4,10 @@ Placement is learnt from the servers themselves while every host is up (which
 host holds which key), so the checks that nothing strays to a wrong host do not
 trust the library's ring.
 """
+import copy
 import datetime
 import os
+import pickle
 import signal
 import threading
 import time
@@ -360,3 +362,15 @@ def test_interrupted_call_leaves_no_connection_with_unread_replies(servers):
     assert backend.get_counts(list(reversed(pairs))) == [1, 1]
     admin.close()
     backend.store.close()
+
+
+@pytest.mark.parametrize("error", [
+    HostUnavailableError("redis://localhost:6379/1", ConnectionRefusedError(111, "refused"), applied=False),
+    HostTimeoutError("redis://localhost:6379/2", redis.exceptions.TimeoutError("Timeout reading from socket"), None),
+])
+def test_host_errors_survive_pickling(error):
+    """Errors cross process boundaries (multiprocessing, task queues) with their fields intact."""
+    for clone in (pickle.loads(pickle.dumps(error)), copy.copy(error)):
+        assert type(clone) is type(error)
+        assert (clone.host, clone.applied, str(clone)) == (error.host, error.applied, str(error))
+        assert isinstance(clone, redis.exceptions.ConnectionError)
