@@ -374,3 +374,45 @@ def test_host_errors_survive_pickling(error):
         assert type(clone) is type(error)
         assert (clone.host, clone.applied, str(clone)) == (error.host, error.applied, str(error))
         assert isinstance(clone, redis.exceptions.ConnectionError)
+
+
+def test_full_host_refuses_its_whole_batch_and_recovers_when_memory_is_freed(servers):
+    """A host at ``maxmemory`` (noeviction) applies none of a call's writes; the others apply theirs."""
+    backend = Redis(settings_for(servers))
+    placement = learn_placement(backend, servers)
+    full = 1
+    admin = servers[full].client()
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", admin.info("memory")["used_memory"] + 100_000)
+    filler = 0
+    with pytest.raises(redis.exceptions.OutOfMemoryError):
+        while True:
+            admin.set("filler:%d" % filler, "x" * 1000)
+            filler += 1
+    before = {k: v for k, v in dump(servers[full]).items() if not k.startswith("filler:")}
+
+    refused = 0
+    for uid in UIDS:
+        if full in hosts_of(uid, placement):
+            with pytest.raises(redis.exceptions.OutOfMemoryError):
+                backend.track_metric(uid, METRIC, date=DAY)
+            refused += 1
+        else:
+            assert backend.track_metric(uid, METRIC, date=DAY) == [[2, 2, 2, 2]]
+        assert backend.get_metric_by_day(uid, METRIC, DAY, limit=1)[1]["2013-03-04"] in (1, 2)
+    assert refused > 0
+    assert {k: v for k, v in dump(servers[full]).items() if not k.startswith("filler:")} == before
+    for index in (0, 2):
+        for key, value in dump(servers[index]).items():
+            assert value == ("2" if ":count:" in key else {field: "2" for field in value}), key
+
+    admin.config_set("maxmemory", 0)
+    for uid in UIDS:
+        backend.track_metric(uid, METRIC, date=DAY)
+    for index, server in enumerate(servers):
+        expected = "2" if index == full else "3"
+        for key, value in dump(server).items():
+            if not key.startswith("filler:"):
+                assert value == (expected if ":count:" in key else {field: expected for field in value}), key
+    admin.close()
+    backend.store.close()
