@@ -15,8 +15,6 @@ import threading
 import time
 import traceback
 
-import pytest
-
 from analytics.backends.redis import Redis
 
 PROCESSES = 8
@@ -123,9 +121,9 @@ def test_threads_in_forked_processes_count_exactly(three_hosts):
           % (PROCESSES, THREADS, PROCESSES * EVENTS_PER_PROCESS, elapsed, checked))
 
 
-@pytest.mark.parametrize("workers", [16])
-def test_one_backend_many_threads_set_metric_by_day(three_hosts, workers):
+def test_one_backend_many_threads_set_metric_by_day(three_hosts):
     """set_metric_by_day from many threads at once moves the all-time count by exactly the sum of changes (C10)."""
+    workers = 16
     backend = Redis(three_hosts)
     when = datetime.date(2013, 1, 1)
     barrier = threading.Barrier(workers)
