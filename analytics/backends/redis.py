@@ -104,7 +104,7 @@ class Redis(BaseAnalyticsBackend):
             chunk = list(itertools.islice(stream, size))
             if not chunk:
                 return done
-            self.store.execute(self._bulk_commands(chunk, done), atomic=False)
+            self.store.apply(self._bulk_commands(chunk, done))
             done += len(chunk)
 
     def _bulk_commands(self, chunk: List[Any], first_index: int) -> List[Command]:

@@ -208,6 +208,15 @@ class Store(abc.ABC):
         Error replies are raised (the first one) after every command ran.
         """
 
+    def apply(self, commands: Sequence[Command]) -> None:
+        """Run ``commands`` for their effect only, each on its own (no MULTI/EXEC).
+
+        One pipeline per node; the first error reply is raised after every
+        command ran.  Stores may skip putting replies back in order, which a
+        bulk load does not need.
+        """
+        self.execute(commands, atomic=False)
+
     @abc.abstractmethod
     def primaries(self) -> List[Node]:
         """Every node that holds data, for whole-keyspace walks."""
@@ -259,6 +268,22 @@ class NodeStore(Store):
 
     def primaries(self) -> List[Node]:
         return list(self.nodes)
+
+    def apply(self, commands: Sequence[Command]) -> None:
+        if len(self.nodes) == 1 or not commands:
+            self.execute(commands, atomic=False)
+            return
+        per_node: Dict[int, List[Command]] = {}
+        route = self._cached_route
+        for command in commands:
+            index = route(command[3] if command[0] == "EVAL" else command[1])
+            batch = per_node.get(index)
+            if batch is None:
+                batch = per_node[index] = []
+            batch.append(command)
+        self.round_trips += len(per_node)
+        for replies in send_batches([(self.nodes[index], batch) for index, batch in per_node.items()], False):
+            raise_errors(replies)
 
     def execute(self, commands: Sequence[Command], atomic: bool = True) -> List[Any]:
         if not commands:
