@@ -4,7 +4,7 @@ Weeks start on Monday.  Series are lists of ``datetime.date``; their text form
 (``"YYYY-MM-DD"``) is what the read API returns.
 """
 import datetime
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, List, Tuple
 
 Date = datetime.date
 ONE_DAY = datetime.timedelta(days=1)
@@ -126,24 +126,5 @@ def split_range(start: Date, end: Date) -> Tuple[List[Date], List[Date]]:
     return whole, single
 
 
-def iso(day: Date) -> str:
-    return day.isoformat()
-
-
 def series_text(series: List[Date]) -> List[str]:
     return [day.isoformat() for day in series]
-
-
-def iter_chunks(items: Iterator[Any], size: int) -> Iterator[List[Any]]:
-    chunk: List[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def optional_date(value: Optional[Any], name: str) -> Optional[Date]:
-    return None if value is None else as_date(value, name)

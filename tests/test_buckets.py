@@ -52,7 +52,6 @@ def test_series():
     assert buckets.mondays(D(2013, 1, 2), 2) == [D(2012, 12, 31), D(2013, 1, 7)]
     assert buckets.months(D(2012, 11, 30), 3) == [D(2012, 11, 1), D(2012, 12, 1), D(2013, 1, 1)]
     assert buckets.series_text([D(2012, 2, 29), D(1999, 1, 5)]) == ["2012-02-29", "1999-01-05"]
-    assert buckets.iso(D(2012, 2, 29)) == "2012-02-29"
 
 
 @pytest.mark.parametrize("monday, years", [
@@ -137,10 +136,3 @@ def test_split_range_covers_each_day_once():
         assert sorted(covered) == span(start, end), (start, end)
         firsts = [day for day in span(start, end) if day.day == 1]
         assert whole == (firsts[:-1] if len(firsts) >= 3 else [])
-
-
-def test_iter_chunks_and_optional_date():
-    assert list(buckets.iter_chunks(iter(range(7)), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
-    assert list(buckets.iter_chunks(iter([]), 3)) == []
-    assert buckets.optional_date(None, "d") is None
-    assert buckets.optional_date(DT(2012, 1, 1, 5), "d") == D(2012, 1, 1)

@@ -11,7 +11,7 @@ Forms accepted (see the README's "Settings" section):
 * ``{"client": redis.Redis or redis.cluster.RedisCluster}`` - the application's own client.
 """
 import ssl as _ssl
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
