@@ -17,7 +17,7 @@ the event's own year, not of its Monday's.
 """
 import datetime
 import functools
-from typing import Any, Tuple
+from typing import Any, List, Tuple
 
 Date = datetime.date
 
@@ -61,12 +61,17 @@ def user_hash(prefix: str, uid: str, period: str) -> str:
 
 def month_hash(prefix: str, uid: str, day: Date) -> str:
     """The hash holding the day counts of ``day``'s month."""
-    return "%s:user:%s:analy:%s" % (prefix, uid, yy_mm(day))
+    return user_hash(prefix, uid, yy_mm(day))
+
+
+def year_period(year: int) -> str:
+    """``yy`` of a year given as a number (a week's days may fall in two years)."""
+    return "%02d" % (year % 100)
 
 
 def year_hash(prefix: str, uid: str, year: int) -> str:
     """The hash holding the week and month counts of ``year``."""
-    return "%s:user:%s:analy:%02d" % (prefix, uid, year % 100)
+    return user_hash(prefix, uid, year_period(year))
 
 
 def counter_key(prefix: str, uid: str, metric: str) -> str:
@@ -74,16 +79,26 @@ def counter_key(prefix: str, uid: str, metric: str) -> str:
     return "%s:analy:%s:count:%s" % (prefix, uid, metric)
 
 
+def field(metric: str, date_text: str) -> str:
+    """A hash field: the metric, then the bucket's date text (``yy-mm-dd`` or ``yy-mm``)."""
+    return metric + ":" + date_text
+
+
+def fields(metric: str, date_texts: List[str]) -> List[str]:
+    """:func:`field` for many dates of one metric (readers ask for hundreds at once)."""
+    return [metric + ":" + text for text in date_texts]
+
+
 def day_field(metric: str, day: Date) -> str:
-    return "%s:%s" % (metric, yy_mm_dd(day))
+    return field(metric, yy_mm_dd(day))
 
 
 def week_field(metric: str, monday: Date) -> str:
-    return "%s:%s" % (metric, yy_mm_dd(monday))
+    return field(metric, yy_mm_dd(monday))
 
 
 def month_field(metric: str, first_of_month: Date) -> str:
-    return "%s:%s" % (metric, yy_mm(first_of_month))
+    return field(metric, yy_mm(first_of_month))
 
 
 def prefix_pattern(prefix: str) -> str:

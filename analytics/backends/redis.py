@@ -8,12 +8,11 @@ they write (``set_metric_by_day`` and the ``sync_*`` calls) send two batches.
 """
 import datetime
 import itertools
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from analytics import buckets, schema
 from analytics.backends import arguments
 from analytics.backends.base import BaseAnalyticsBackend, Date, Series
-from analytics.backends.reads import Reads
 from analytics.stores.base import Command, Store
 from analytics.stores.settings import build_store
 
@@ -23,6 +22,15 @@ from analytics.stores.settings import build_store
 SWAP_FIELD = "local old = redis.call('HGET', KEYS[1], ARGV[1]) redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return old"
 
 Pairs = List[Tuple[str, str]]
+#: What a read adds up, the same for every (uid, metric): hash period (``yy-mm``
+#: or ``yy``) -> (field date texts, offset of the total each one adds to).
+Plan = Dict[str, Tuple[List[str], List[int]]]
+
+
+def _plan_add(plan: Plan, period: str, date_text: str, offset: int) -> None:
+    date_texts, offsets = plan.setdefault(period, ([], []))
+    date_texts.append(date_text)
+    offsets.append(offset)
 
 
 def _event(event: Any) -> Tuple[Any, Any, Any, Any]:
@@ -61,7 +69,8 @@ class Redis(BaseAnalyticsBackend):
         amount = arguments.integer(inc_amt, "inc_amt")
         prefix = self._prefix
         day_part, week_part, month_part, year_part = schema.tracking_parts(day)
-        fields = [(name, name + ":" + day_part, name + ":" + week_part, name + ":" + month_part) for name in metrics]
+        field = schema.field
+        fields = [(name, field(name, day_part), field(name, week_part), field(name, month_part)) for name in metrics]
         commands: List[Command] = []
         for uid in uids:
             month_key = schema.user_hash(prefix, uid, month_part)
@@ -128,17 +137,18 @@ class Redis(BaseAnalyticsBackend):
             key = (uid, name, day)
             merged[key] = get(key, 0) + amount
 
-        prefix, parts, user_hash, counter_key = self._prefix, schema.tracking_parts, schema.user_hash, schema.counter_key
+        prefix, parts, user_hash, counter_key, field = (
+            self._prefix, schema.tracking_parts, schema.user_hash, schema.counter_key, schema.field)
         commands: List[Command] = []
         year_fields: Dict[Tuple[str, str], int] = {}
         totals: Dict[str, int] = {}
         for (uid, name, day), amount in merged.items():
             day_part, week_part, month_part, year_part = parts(day)
-            commands.append(("HINCRBY", user_hash(prefix, uid, month_part), name + ":" + day_part, amount))
+            commands.append(("HINCRBY", user_hash(prefix, uid, month_part), field(name, day_part), amount))
             year_key = user_hash(prefix, uid, year_part)
-            week = (year_key, name + ":" + week_part)
+            week = (year_key, field(name, week_part))
             year_fields[week] = year_fields.get(week, 0) + amount
-            month = (year_key, name + ":" + month_part)
+            month = (year_key, field(name, month_part))
             year_fields[month] = year_fields.get(month, 0) + amount
             total = counter_key(prefix, uid, name)
             totals[total] = totals.get(total, 0) + amount
@@ -170,10 +180,18 @@ class Redis(BaseAnalyticsBackend):
         else:
             writes = [("HSET", schema.month_hash(prefix, uid, day), schema.day_field(name, day), count)
                       for uid, name in pairs]
-        reads, write_back = self._sync_plan(uids, metrics, day, day, weeks=sync_agg, months=sync_agg)
-        replies = self.store.execute(writes + reads.commands())
-        done, read_replies = replies[:len(writes)], replies[len(writes):]
-        follow_up = write_back(reads.totals(read_replies)) if sync_agg else []
+        reads: List[Command] = []
+        positions: List[List[int]] = []
+        targets: List[Tuple[str, str]] = []
+        if sync_agg:
+            plan, targets = self._sync_plan(day, day, weeks=True, months=True)
+            reads, positions = self._field_reads(pairs, plan, len(targets))
+        # The day's new value is swapped in before the sync reads it: same key,
+        # same node, and a node runs its pipeline in order.
+        replies = self.store.execute(writes + reads)
+        done = replies[:len(writes)]
+        totals = self._add_up(positions, replies[len(writes):], len(pairs) * len(targets))
+        follow_up = self._sync_writes(pairs, targets, totals)
         if update_counter:
             follow_up += [("INCRBY", schema.counter_key(prefix, uid, name), count - int(old or 0))
                           for (uid, name), old in zip(pairs, done)]
@@ -198,36 +216,44 @@ class Redis(BaseAnalyticsBackend):
               weeks: bool, months: bool) -> None:
         uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
         start, end = arguments.sync_range(start_date, end_date)
-        reads, write_back = self._sync_plan(uids, metrics, start, end, weeks, months)
-        writes = write_back(reads.totals(self.store.execute(reads.commands())))
-        self.store.execute(writes)
+        pairs = [(uid, name) for uid in uids for name in metrics]
+        plan, targets = self._sync_plan(start, end, weeks, months)
+        # Each node's days are read in one snapshot, so a week or month is not
+        # summed from a mix of before and after a concurrent write to that node.
+        totals = self._sum_fields(pairs, plan, len(targets), atomic=True)
+        self.store.execute(self._sync_writes(pairs, targets, totals))
 
-    def _sync_plan(self, uids: Sequence[str], metrics: Sequence[str], start: datetime.date,
-                   end: datetime.date, weeks: bool, months: bool
-                   ) -> Tuple[Reads, Callable[[List[int]], List[Command]]]:
-        """The day reads a sync needs, and how to turn their totals into HSETs.
+    @staticmethod
+    def _sync_plan(start: datetime.date, end: datetime.date, weeks: bool, months: bool
+                   ) -> Tuple[Plan, List[Tuple[str, str]]]:
+        """What a sync reads and writes, the same for every (uid, metric).
 
-        Every bucket in the range is written, zeros included (K8).  A week that
-        runs into January stores each year's part in that year's hash, where
-        tracking puts it too, so that reads add up to the true week (C7).
+        Returns the day fields to add up (a :data:`Plan` whose offsets number the
+        buckets) and, per bucket, the ``(year hash period, field date text)`` its
+        total is written to.  Every bucket in the range is written, zeros
+        included (K8).  A week that runs into January stores each year's part in
+        that year's hash, where tracking puts it too, so that reads add up to the
+        true week (C7).
         """
-        reads, targets, prefix = Reads(), [], self._prefix
-        week_parts = [(monday, part) for monday in buckets.mondays(start, buckets.count_weeks(start, end))
-                      for part in buckets.week_days_by_year(monday)] if weeks else []
-        firsts = buckets.months(start, buckets.count_months(start, end)) if months else []
-        for uid in uids:
-            for name in metrics:
-                for monday, (year, days) in week_parts:
-                    targets.append((schema.year_hash(prefix, uid, year), schema.week_field(name, monday)))
-                    self._add_days(reads, reads.new_total(), uid, name, days)
-                for first in firsts:
-                    targets.append((schema.year_hash(prefix, uid, first.year), schema.month_field(name, first)))
-                    self._add_days(reads, reads.new_total(), uid, name, buckets.days_in_month(first))
+        synced: List[Tuple[Tuple[str, str], List[datetime.date]]] = []
+        if weeks:
+            for monday in buckets.mondays(start, buckets.count_weeks(start, end)):
+                for year, days in buckets.week_days_by_year(monday):
+                    synced.append(((schema.year_period(year), schema.yy_mm_dd(monday)), days))
+        if months:
+            for first in buckets.months(start, buckets.count_months(start, end)):
+                synced.append(((schema.yy(first), schema.yy_mm(first)), buckets.days_in_month(first)))
+        plan: Plan = {}
+        for offset, (_, days) in enumerate(synced):
+            for day in days:
+                _plan_add(plan, schema.yy_mm(day), schema.yy_mm_dd(day), offset)
+        return plan, [target for target, _ in synced]
 
-        def write_back(totals: List[int]) -> List[Command]:
-            return [("HSET", key, field, total) for (key, field), total in zip(targets, totals)]
-
-        return reads, write_back
+    def _sync_writes(self, pairs: Pairs, targets: List[Tuple[str, str]], totals: List[int]) -> List[Command]:
+        """One HSET per (pair, synced bucket) with its total (``totals`` is pair-major)."""
+        width, prefix = len(targets), self._prefix
+        return [("HSET", schema.user_hash(prefix, uid, period), schema.field(name, date_text), totals[i * width + t])
+                for i, (uid, name) in enumerate(pairs) for t, (period, date_text) in enumerate(targets)]
 
     def clear_all(self) -> None:
         """Delete every key that starts with this backend's prefix and ``":"``, on every node.
@@ -270,50 +296,55 @@ class Redis(BaseAnalyticsBackend):
             series = buckets.mondays(start, limit)
         else:
             series = buckets.months(start, limit)
-        plan: Dict[str, Tuple[List[str], List[int]]] = {}
+        plan: Plan = {}
         for offset, bucket in enumerate(series):
             if group == "day":
-                parts = [(schema.yy_mm(bucket), schema.yy_mm_dd(bucket))]
+                _plan_add(plan, schema.yy_mm(bucket), schema.yy_mm_dd(bucket), offset)
             elif group == "week":
-                parts = [(schema.yy(datetime.date(year, 1, 1)), schema.yy_mm_dd(bucket))
-                         for year in buckets.week_years(bucket)]
+                for year in buckets.week_years(bucket):
+                    _plan_add(plan, schema.year_period(year), schema.yy_mm_dd(bucket), offset)
             else:
-                parts = [(schema.yy(bucket), schema.yy_mm(bucket))]
-            for period, field_date in parts:
-                suffixes, offsets = plan.setdefault(period, ([], []))
-                suffixes.append(":" + field_date)
-                offsets.append(offset)
+                _plan_add(plan, schema.yy(bucket), schema.yy_mm(bucket), offset)
         totals = self._sum_fields(pairs, plan, limit)
         labels = buckets.series_text(series)
         return [(set(labels), dict(zip(labels, totals[i * limit:(i + 1) * limit]))) for i in range(len(pairs))]
 
-    def _sum_fields(self, pairs: Pairs, plan: Mapping[str, Tuple[List[str], List[int]]], width: int) -> List[int]:
-        """``width`` totals per pair, each a sum of hash fields, read with one HMGET per hash.
+    def _field_reads(self, pairs: Pairs, plan: Plan, width: int) -> Tuple[List[Command], List[List[int]]]:
+        """One HMGET per hash for ``width`` totals per pair, and where each field's value goes.
 
-        ``plan`` maps a hash period (``yy-mm`` or ``yy``) to the field suffixes
-        (``:yy-mm-dd`` or ``:yy-mm``) every pair reads from that hash and the
-        index, below ``width``, of the total each one adds to.  Built once per
-        call, so a date is formatted once however many pairs there are.
+        ``plan`` maps a hash period (``yy-mm`` or ``yy``) to the field date texts
+        every pair reads from that hash and the offset, below ``width``, of the
+        total each one adds to.  It is built once per call, so a date is
+        formatted once however many pairs there are.
         """
         wanted: Dict[str, Tuple[List[str], List[int]]] = {}
-        prefix, user_hash = self._prefix, schema.user_hash
+        prefix, user_hash, fields = self._prefix, schema.user_hash, schema.fields
         for index, (uid, name) in enumerate(pairs):
             base = index * width
-            for period, (suffixes, offsets) in plan.items():
+            for period, (date_texts, offsets) in plan.items():
                 key = user_hash(prefix, uid, period)
                 entry = wanted.get(key)
                 if entry is None:
                     entry = wanted[key] = ([], [])
-                entry[0].extend([name + suffix for suffix in suffixes])
+                entry[0].extend(fields(name, date_texts))
                 entry[1].extend([base + offset for offset in offsets])
-        sums = [0] * (len(pairs) * width)
-        if wanted:
-            replies = self.store.execute([("HMGET", key, *fields) for key, (fields, _) in wanted.items()], atomic=False)
-            for (_, positions), values in zip(wanted.values(), replies):
-                for position, value in zip(positions, values):
-                    if value is not None:
-                        sums[position] += int(value)
+        return [("HMGET", key, *names) for key, (names, _) in wanted.items()], [where for _, where in wanted.values()]
+
+    @staticmethod
+    def _add_up(positions: List[List[int]], replies: Sequence[Any], size: int) -> List[int]:
+        """The ``size`` totals from the replies to :meth:`_field_reads`' HMGETs."""
+        sums = [0] * size
+        for where, values in zip(positions, replies):
+            for position, value in zip(where, values):
+                if value is not None:
+                    sums[position] += int(value)
         return sums
+
+    def _sum_fields(self, pairs: Pairs, plan: Plan, width: int, atomic: bool = False) -> List[int]:
+        """``width`` totals per pair, read with one batch of HMGETs (``atomic``: one snapshot per node)."""
+        commands, positions = self._field_reads(pairs, plan, width)
+        replies = self.store.execute(commands, atomic=atomic)
+        return self._add_up(positions, replies, len(pairs) * width)
 
     def get_count(self, unique_identifier: Any, metric: Any, start_date: Optional[Date] = None,
                   end_date: Optional[Date] = None, **kwargs: Any) -> int:
@@ -338,17 +369,9 @@ class Redis(BaseAnalyticsBackend):
                                          atomic=False)
             return [0 if value is None else int(value) for value in replies]
         whole, single = buckets.split_range(*arguments.date_range(start_date, end_date))
-        plan: Dict[str, Tuple[List[str], List[int]]] = {}
+        plan: Plan = {}
         for first in whole:
-            suffixes, offsets = plan.setdefault(schema.yy(first), ([], []))
-            suffixes.append(":" + schema.yy_mm(first))
-            offsets.append(0)
+            _plan_add(plan, schema.yy(first), schema.yy_mm(first), 0)
         for day in single:
-            suffixes, offsets = plan.setdefault(schema.yy_mm(day), ([], []))
-            suffixes.append(":" + schema.yy_mm_dd(day))
-            offsets.append(0)
+            _plan_add(plan, schema.yy_mm(day), schema.yy_mm_dd(day), 0)
         return self._sum_fields(pairs, plan, 1)
-
-    def _add_days(self, reads: Reads, total: int, uid: str, name: str, days: Iterable[datetime.date]) -> None:
-        for day in days:
-            reads.field(total, schema.month_hash(self._prefix, uid, day), schema.day_field(name, day))
