@@ -174,6 +174,7 @@ class Redis(BaseAnalyticsBackend):
         count = arguments.integer(count, "count")
         pairs = [(uid, name) for uid in uids for name in metrics]
         prefix = self._prefix
+        writes: List[Command]
         if update_counter:
             writes = [("EVAL", SWAP_FIELD, 1, schema.month_hash(prefix, uid, day), schema.day_field(name, day), count)
                       for uid, name in pairs]

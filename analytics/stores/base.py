@@ -18,16 +18,14 @@ def command_key(command: Command) -> Any:
     return command[3] if command[0] == "EVAL" else command[1]
 
 
-try:
+_hiredis_pack: Optional[Callable[..., bytes]] = None
+if getattr(redis.utils, "HIREDIS_AVAILABLE", False):
     from hiredis import pack_command as _hiredis_pack
-except ImportError:  # pragma: no cover - hiredis is optional
-    _hiredis_pack = None
-if not getattr(redis.utils, "HIREDIS_AVAILABLE", False):
-    _hiredis_pack = None
+_HiredisParser: Any = None
 try:
     from redis._parsers import _HiredisParser
 except ImportError:  # pragma: no cover - redis-py < 5
-    _HiredisParser = None
+    pass
 
 
 def pack(conn: Any, commands: Sequence[Command]) -> List[bytes]:
@@ -89,7 +87,7 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
     other node's replies have been read.  Nothing is ever re-sent: a batch that
     may have been applied is never applied twice.
     """
-    sent = []
+    sent: List[Any] = []
     failure: Optional[HostUnavailableError] = None
     for node, commands in batches:
         try:
@@ -157,7 +155,7 @@ def _reply_reader(conn: Any) -> Callable[[], Any]:
     parsing (a bulk load reads one reply per command).  Connection failures
     raise from either path the same way.
     """
-    parser = getattr(conn, "_parser", None)
+    parser: Any = getattr(conn, "_parser", None)
     if _HiredisParser is not None and type(parser) is _HiredisParser:
         return parser.read_response
 

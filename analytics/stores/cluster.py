@@ -96,6 +96,7 @@ def cluster_client_options(cluster: Union[str, Sequence[str]], options: Mapping[
                 "all startup nodes of a cluster share them" % (url, urls[0])
             )
         startup.append(ClusterNode(host, port))
+    assert shared is not None  # urls is a non-empty list, checked above
     kwargs: Dict[str, Any] = {
         "startup_nodes": startup,
         "decode_responses": True,

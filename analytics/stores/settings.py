@@ -249,10 +249,8 @@ def build_store(settings: Mapping[str, Any]) -> Store:
 
 
 def _store_for_client(client: Any) -> Store:
-    try:
-        from redis.cluster import RedisCluster
-    except ImportError:  # pragma: no cover - redis-py without cluster support
-        RedisCluster = ()  # type: ignore[assignment]
+    from redis.cluster import RedisCluster
+
     if isinstance(client, RedisCluster):
         from analytics.stores.cluster import ClusterStore
 
