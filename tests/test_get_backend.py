@@ -89,3 +89,35 @@ def test_one_host(one_host):
         assert cluster.get_conn("anything") is cluster.hosts[0]
     finally:
         backend.store.close()
+
+
+def test_a_down_host_raises_the_library_error_naming_it():
+    from analytics.backends.redis import Redis
+    from analytics.errors import HostUnavailableError
+    from servers import RedisServer
+
+    up, down = RedisServer().start(), RedisServer().start()
+    settings = {"hosts": [{"host": "127.0.0.1", "port": server.port, "timeout": 0.5} for server in (up, down)]}
+    backend = Redis(settings)
+    try:
+        cluster = backend.get_backend()
+        down_name = "redis://127.0.0.1:%d/0" % down.port
+        on_down = next(key for key in ("k%d" % i for i in range(100)) if cluster.host_index(key) == 1)
+        on_up = next(key for key in ("k%d" % i for i in range(100)) if cluster.host_index(key) == 0)
+        down.stop()
+        for call in (lambda: cluster.get(on_down), lambda: cluster.dbsize()):
+            with pytest.raises(HostUnavailableError) as caught:
+                call()
+            assert caught.value.host == down_name and down_name in str(caught.value)
+        # Whichever host comes first in the batch, the live one runs its commands.
+        for first, second in ((on_up, on_down), (on_down, on_up)):
+            cluster.delete(on_up)
+            with pytest.raises(HostUnavailableError, match=down_name.replace("/", ".")):
+                with cluster.map() as conn:
+                    conn.set(first, "1")
+                    conn.set(second, "1")
+            assert cluster.get(on_up) == "1"
+    finally:
+        backend.store.close()
+        up.cleanup()
+        down.cleanup()

@@ -69,7 +69,8 @@ def _checkout(node: Node):
         return pool.get_connection("PIPELINE")
 
 
-def _host_error(node: Node, exc: BaseException, applied: Optional[bool]) -> HostUnavailableError:
+def host_error(node: Node, exc: BaseException, applied: Optional[bool]) -> HostUnavailableError:
+    """The library's error for a redis-py connection failure or timeout on ``node``."""
     if isinstance(exc, HostUnavailableError):
         return exc
     cls = HostTimeoutError if isinstance(exc, (redis.exceptions.TimeoutError, TimeoutError)) else HostUnavailableError
@@ -93,7 +94,7 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
         try:
             conn = _checkout(node)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            failure = failure or _host_error(node, exc, applied=False)
+            failure = failure or host_error(node, exc, applied=False)
             sent.append(None)
             continue
         except BaseException:
@@ -108,7 +109,7 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
             if not isinstance(exc, (redis.exceptions.RedisError, OSError)):
                 _drop(zip((node for node, _ in batches), sent))
                 raise
-            failure = failure or _host_error(node, exc, applied=None)
+            failure = failure or host_error(node, exc, applied=None)
             sent.append(None)
             continue
         sent.append(conn)
@@ -125,7 +126,7 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
             if not isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)):
                 _drop(zip((node for node, _ in batches[position + 1:]), sent[position + 1:]))
                 raise
-            failure = failure or _host_error(node, exc, applied=None)
+            failure = failure or host_error(node, exc, applied=None)
             results.append([])
         finally:
             node.client.connection_pool.release(conn)
@@ -231,7 +232,7 @@ class Store(abc.ABC):
                 try:
                     cursor, keys = node.client.scan(cursor=cursor, match=pattern, count=batch)
                 except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                    raise _host_error(node, exc, applied=None) from exc
+                    raise host_error(node, exc, applied=None) from exc
                 if keys:
                     yield node, keys
                 if int(cursor) == 0:

@@ -5,10 +5,13 @@ for the ways applications used it: keyed commands go to the key's host, keyless
 ones run everywhere and return a list, and :meth:`RingClient.map` batches.
 """
 import contextlib
-from typing import Any, Dict, Iterator, List, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Sequence
 
+import redis.exceptions
+
+from analytics.errors import HostUnavailableError
 from analytics.ring import HashRing
-from analytics.stores.base import Node, NodeStore
+from analytics.stores.base import Node, NodeStore, host_error
 
 #: Commands without a key: nydus ran them on every host and returned the replies as a list.
 BROADCAST_COMMANDS = frozenset(
@@ -95,9 +98,19 @@ class _Batcher:
             pipelines.append(pipe)
         # One pipeline per host; run them one after the other through redis-py so
         # that its reply callbacks shape each value as a plain client call would.
+        # A lost host does not stop the others' pipelines: its error is raised
+        # once every other host has run its commands, as in the backend's calls.
+        failure = None
         for (index, calls), pipe in zip(order, pipelines):
-            for (_, _, _, deferred), reply in zip(calls, pipe.execute(raise_on_error=False)):
+            try:
+                replies = self._client._on_host(index, lambda: pipe.execute(raise_on_error=False))
+            except HostUnavailableError as exc:
+                failure = failure or exc
+                continue
+            for (_, _, _, deferred), reply in zip(calls, replies):
                 deferred._resolve(reply)
+        if failure is not None:
+            raise failure
 
 
 class RingClient:
@@ -123,14 +136,26 @@ class RingClient:
         """The client of the host that holds ``key``."""
         return self.hosts[self.host_index(key)]
 
+    def _on_host(self, index: int, call: Callable[[], Any]) -> Any:
+        """Run ``call`` against host ``index``; a lost host raises the library's error naming it."""
+        try:
+            return call()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise host_error(self._store.nodes[index], exc, applied=None) from exc
+
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
         if name in BROADCAST_COMMANDS:
-            return lambda *args, **kwargs: [getattr(c, name)(*args, **kwargs) for c in self.hosts.values()]
+            def everywhere(*args, **kwargs):
+                return [self._on_host(index, lambda: getattr(client, name)(*args, **kwargs))
+                        for index, client in self.hosts.items()]
+
+            return everywhere
 
         def keyed(key, *args, **kwargs):
-            return getattr(self.get_conn(key), name)(key, *args, **kwargs)
+            index = self.host_index(key)
+            return self._on_host(index, lambda: getattr(self.hosts[index], name)(key, *args, **kwargs))
 
         return keyed
 
