@@ -25,6 +25,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
+import pytest
+
 COMPAT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat")
 REPLAY_CONFIGS = ("three_hosts", "one_host")
 
@@ -298,6 +300,25 @@ def queries() -> Iterator[Tuple[Mapping[str, Any], Mapping[str, Any]]]:
     for dataset in load("queries")["datasets"]:
         for query in dataset["queries"]:
             yield dataset, query
+
+
+def _skip_marks(key: str) -> list:
+    return [pytest.mark.skip(reason=SKIPS[key])] if key in SKIPS else []
+
+
+def layout_params() -> Iterator[Any]:
+    """``pytest.param(config, scenario)`` for every recorded run, skipped where SKIPS says."""
+    for config in REPLAY_CONFIGS:
+        for scenario in scenarios(config):
+            name = scenario["name"]
+            yield pytest.param(config, scenario, id="%s-%s" % (config, name), marks=_skip_marks(name))
+
+
+def query_params() -> Iterator[Any]:
+    """``pytest.param(dataset, query)`` for every query, skipped where SKIPS says."""
+    for data, query in queries():
+        key = "%s/%s" % (data["name"], query["name"])
+        yield pytest.param(data, query, id=key, marks=_skip_marks(key))
 
 
 def dataset(name: str) -> Mapping[str, Any]:

@@ -16,21 +16,6 @@ from analytics.backends.redis import Redis
 pytestmark = pytest.mark.cluster
 
 
-def _layout_cases():
-    for config in cr.REPLAY_CONFIGS:
-        for scenario in cr.scenarios(config):
-            name = scenario["name"]
-            marks = [pytest.mark.skip(reason=cr.SKIPS[name])] if name in cr.SKIPS else []
-            yield pytest.param(config, scenario, id="%s-%s" % (config, name), marks=marks)
-
-
-def _query_cases():
-    for dataset, query in cr.queries():
-        key = "%s/%s" % (dataset["name"], query["name"])
-        marks = [pytest.mark.skip(reason=cr.SKIPS[key])] if key in cr.SKIPS else []
-        yield pytest.param(dataset, query, id=key, marks=marks)
-
-
 def cluster_harness(cluster, backend):
     """A replay :class:`~compat_replay.Harness` over the cluster's primaries (union compared)."""
 
@@ -47,7 +32,7 @@ def cluster_harness(cluster, backend):
     return cr.Harness(backend, dump, raw_set, raw_set_on_host=None, per_host=False)
 
 
-@pytest.mark.parametrize("config, scenario", list(_layout_cases()))
+@pytest.mark.parametrize("config, scenario", list(cr.layout_params()))
 def test_layout_scenario_on_the_cluster(cluster, config, scenario):
     backend = Redis({"cluster": cluster.url(0)}, **scenario.get("instance_kwargs", {}))
     try:
@@ -77,7 +62,7 @@ def seeded_cluster(redis_cluster):
         state["harness"].backend.store.close()
 
 
-@pytest.mark.parametrize("dataset, query", list(_query_cases()))
+@pytest.mark.parametrize("dataset, query", list(cr.query_params()))
 def test_query_on_the_cluster(seeded_cluster, dataset, query):
     # Every query gave the same result on three hosts and on one host (compat README 5).
     cr.check_query(dataset, query, "three_hosts", seeded_cluster(dataset))

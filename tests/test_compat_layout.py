@@ -15,14 +15,6 @@ from conftest import host_settings
 from analytics.backends.redis import Redis
 
 
-def _cases():
-    for config in cr.REPLAY_CONFIGS:
-        for scenario in cr.scenarios(config):
-            name = scenario["name"]
-            marks = [pytest.mark.skip(reason=cr.SKIPS[name])] if name in cr.SKIPS else []
-            yield pytest.param(config, scenario, id="%s-%s" % (config, name), marks=marks)
-
-
 def _op_skips():
     for config in cr.REPLAY_CONFIGS:
         for scenario in cr.scenarios(config):
@@ -38,7 +30,7 @@ def _harness(server, config, scenario):
     return cr.host_list_harness(backend, [server.client(db) for db in dbs])
 
 
-@pytest.mark.parametrize("config, scenario", list(_cases()))
+@pytest.mark.parametrize("config, scenario", list(cr.layout_params()))
 def test_scenario(flushed, config, scenario):
     harness = _harness(flushed, config, scenario)
     try:

@@ -16,10 +16,8 @@ from analytics.backends.redis import Redis
 
 def _cases():
     for config in cr.REPLAY_CONFIGS:
-        for dataset, query in cr.queries():
-            key = "%s/%s" % (dataset["name"], query["name"])
-            marks = [pytest.mark.skip(reason=cr.SKIPS[key])] if key in cr.SKIPS else []
-            yield pytest.param(config, dataset, query, id="%s-%s" % (config, key), marks=marks)
+        for case in cr.query_params():
+            yield pytest.param(config, *case.values, id="%s-%s" % (config, case.id), marks=case.marks)
 
 
 @pytest.fixture

@@ -275,6 +275,7 @@ class NodeStore(Store):
         per_node: Dict[int, List[Command]] = {}
         route = self._cached_route
         for command in commands:
+            # command_key(), inlined: this loop runs once per command of a bulk load.
             index = route(command[3] if command[0] == "EVAL" else command[1])
             batch = per_node.get(index)
             if batch is None:
@@ -294,6 +295,7 @@ class NodeStore(Store):
             positions: Dict[int, List[int]] = {}
             route = self._cached_route
             for pos, command in enumerate(commands):
+                # command_key(), inlined: this loop runs once per command of every call.
                 index = route(command[3] if command[0] == "EVAL" else command[1])
                 where = positions.get(index)
                 if where is None:
