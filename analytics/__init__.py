@@ -15,7 +15,8 @@ __all__ = ["VERSION", "create_analytic_backend"]
 def create_analytic_backend(settings: Mapping[str, Any]):
     """Build a backend from ``{"backend": dotted path or class, "settings": {...}}``.
 
-    ``settings["settings"]`` is handed to the backend's constructor unchanged.
+    ``settings["settings"]`` is handed to the backend's constructor unchanged, and
+    ``settings["prefix"]``, if present, as its ``prefix`` keyword.
 
     >>> create_analytic_backend({"backend": "analytics.backends.dummy.Dummy", "settings": {}})
     <analytics.backends.dummy.Dummy object at ...>
@@ -27,4 +28,5 @@ def create_analytic_backend(settings: Mapping[str, Any]):
         raise ValueError("settings has no 'backend' (e.g. 'analytics.backends.redis.Redis')")
     if isinstance(backend, str):
         backend = import_string(backend)
-    return backend(settings.get("settings", {}))
+    options = {"prefix": settings["prefix"]} if "prefix" in settings else {}
+    return backend(settings.get("settings", {}), **options)
