@@ -5,26 +5,39 @@ dict exactly as py-analytics 0.6.x did.
 """
 from typing import Any, Mapping
 
+from analytics.errors import ConfigurationError, MissingSettingError
 from analytics.utils import import_string
 
 VERSION = "0.7.0"
 
 __all__ = ["VERSION", "create_analytic_backend"]
 
+#: The keys :func:`create_analytic_backend` reads from its settings dict; any other is refused.
+FRONT_DOOR_KEYS = ("backend", "settings", "prefix")
 
-def create_analytic_backend(settings: Mapping[str, Any]):
+
+def create_analytic_backend(settings: Mapping[str, Any]) -> Any:
     """Build a backend from ``{"backend": dotted path or class, "settings": {...}}``.
 
-    ``settings["settings"]`` is handed to the backend's constructor unchanged.
+    ``settings["settings"]`` is handed to the backend's constructor unchanged,
+    and ``settings["prefix"]``, when given, as its ``prefix=`` keyword.  A
+    missing ``backend`` raises :class:`~analytics.errors.MissingSettingError`
+    (a ``KeyError``, as in 0.6.x, and a ``ConfigurationError``); any key other
+    than those of :data:`FRONT_DOOR_KEYS` raises ``ConfigurationError`` naming it.
 
     >>> create_analytic_backend({"backend": "analytics.backends.dummy.Dummy", "settings": {}})
     <analytics.backends.dummy.Dummy object at ...>
     """
     if not isinstance(settings, Mapping):
         raise TypeError("settings must be a dict with 'backend' and 'settings', got %r" % (settings,))
+    unknown = sorted(map(repr, set(settings) - set(FRONT_DOOR_KEYS)))
+    if unknown:
+        raise ConfigurationError("unknown top-level setting(s) %s; expected %s"
+                                 % (", ".join(unknown), ", ".join(map(repr, FRONT_DOOR_KEYS))))
     backend = settings.get("backend")
     if backend is None:
-        raise ValueError("settings has no 'backend' (e.g. 'analytics.backends.redis.Redis')")
+        raise MissingSettingError("settings has no 'backend' (e.g. 'analytics.backends.redis.Redis')")
     if isinstance(backend, str):
         backend = import_string(backend)
-    return backend(settings.get("settings", {}))
+    options = {"prefix": settings["prefix"]} if "prefix" in settings else {}
+    return backend(settings.get("settings", {}), **options)
