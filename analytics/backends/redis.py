@@ -13,6 +13,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from analytics import buckets, schema
 from analytics.backends import arguments
 from analytics.backends.base import BaseAnalyticsBackend, Date, Series
+from analytics.backends.legacy import LegacyHelpers
 from analytics.stores.base import Command, Store
 from analytics.stores.settings import build_store
 
@@ -41,7 +42,7 @@ def _event(event: Any) -> Tuple[Any, Any, Any, Any]:
     return (event[0], event[1], event[2], event[3] if len(event) == 4 else 1)
 
 
-class Redis(BaseAnalyticsBackend):
+class Redis(LegacyHelpers, BaseAnalyticsBackend):
     """Counters in Redis: one host, a host list placed like 0.6.x's, or Redis Cluster.
 
     ``settings`` is 0.6.x's ``{"hosts": [...], "defaults": {...}}``, or
