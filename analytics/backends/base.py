@@ -2,6 +2,8 @@
 import datetime
 from typing import Any, Iterable, List, Optional, Set, Tuple, Union
 
+from analytics.backends import arguments
+
 Date = Union[datetime.date, datetime.datetime]
 #: ``(set of "YYYY-MM-DD", {"YYYY-MM-DD": count})``
 Series = Tuple[Set[str], dict]
@@ -18,12 +20,7 @@ class BaseAnalyticsBackend:
 
     def __init__(self, settings: Any = None, **kwargs: Any):
         self._settings = settings
-        prefix = kwargs.pop("prefix", self._prefix)
-        if not isinstance(prefix, str):
-            raise TypeError("prefix must be a str, got %r" % (prefix,))
-        if not prefix:
-            raise ValueError("prefix must not be empty: clear_all() would then match every key")
-        self._prefix = prefix
+        self._prefix = arguments.prefix(kwargs.pop("prefix", self._prefix))
         self._analytics_backend: Any = None
 
     def get_backend(self) -> Any:
