@@ -142,11 +142,15 @@ class ClusterStore(Store):
         topology when its client is built.  A cluster that cannot be reached
         raises :class:`HostUnavailableError` naming the startup nodes.
         """
+        from analytics.stores.settings import check_cluster_mode, check_tls_files
+
         kwargs = cluster_client_options(cluster, options)
+        check_tls_files(options, "settings['options']")
         try:
             client = RedisCluster(**kwargs)
         except (redis.exceptions.RedisClusterException, redis.exceptions.ConnectionError,
                 redis.exceptions.TimeoutError, OSError) as exc:
+            check_cluster_mode(kwargs)
             names = ", ".join(node.name for node in kwargs["startup_nodes"])
             raise HostUnavailableError("cluster (startup nodes %s)" % names, exc, applied=False) from exc
         return cls(client)
