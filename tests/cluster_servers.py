@@ -102,11 +102,17 @@ def make_tls_material() -> TLSMaterial:
     csr = os.path.join(material.dir, "server.csr")
     ext = os.path.join(material.dir, "ext.cnf")
     with open(ext, "w") as handle:
-        handle.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a CA needs keyUsage,
+        # a certificate it signed needs an authority key identifier.
+        handle.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                     "authorityKeyIdentifier=keyid,issuer\n"
+                     "keyUsage=critical,digitalSignature,keyAgreement\n"
+                     "extendedKeyUsage=serverAuth,clientAuth\n")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     steps = [
         ["req", "-x509", *ec, "-keyout", ca_key, "-out", material.ca_cert, "-days", "2",
-         "-subj", "/CN=analytics test CA"],
+         "-subj", "/CN=analytics test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
         ["req", "-new", *ec, "-keyout", material.server_key, "-out", csr, "-subj", "/CN=127.0.0.1"],
         ["x509", "-req", "-in", csr, "-CA", material.ca_cert, "-CAkey", ca_key, "-CAcreateserial",
          "-out", material.server_cert, "-days", "2", "-extfile", ext],
