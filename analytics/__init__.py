@@ -3,7 +3,7 @@
 The front door: :func:`create_analytic_backend` builds a backend from a settings
 dict exactly as py-analytics 0.6.x did.
 """
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from analytics.errors import ConfigurationError, MissingSettingError
 from analytics.utils import import_string
@@ -28,6 +28,14 @@ def create_analytic_backend(settings: Mapping[str, Any]) -> Any:
     >>> create_analytic_backend({"backend": "analytics.backends.dummy.Dummy", "settings": {}})
     <analytics.backends.dummy.Dummy object at ...>
     """
+    return resolve_backend(settings)
+
+
+def resolve_backend(settings: Mapping[str, Any], twins: Optional[Mapping[str, str]] = None) -> Any:
+    """The backend ``settings`` describe, checked; ``twins`` maps a backend's dotted path to the one to build instead.
+
+    Shared by the sync and the asyncio front doors (:func:`analytics.aio.create_analytic_backend`).
+    """
     if not isinstance(settings, Mapping):
         raise TypeError("settings must be a dict with 'backend' and 'settings', got %r" % (settings,))
     unknown = sorted(map(repr, set(settings) - set(FRONT_DOOR_KEYS)))
@@ -37,6 +45,9 @@ def create_analytic_backend(settings: Mapping[str, Any]) -> Any:
     backend = settings.get("backend")
     if backend is None:
         raise MissingSettingError("settings has no 'backend' (e.g. 'analytics.backends.redis.Redis')")
+    if twins:
+        path = backend if isinstance(backend, str) else "%s.%s" % (backend.__module__, backend.__qualname__)
+        backend = twins.get(path, backend)
     if isinstance(backend, str):
         backend = import_string(backend)
     options = {"prefix": settings["prefix"]} if "prefix" in settings else {}

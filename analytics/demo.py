@@ -19,7 +19,7 @@ import tempfile
 import time
 from typing import Any, Iterable, Iterator, Tuple
 
-from analytics import create_analytic_backend, schema
+from analytics import create_analytic_backend
 
 #: The demo's own key prefix: clearing it cannot touch an application's data.
 PREFIX = "analytics-demo"
@@ -103,10 +103,9 @@ def main() -> None:
             counts = analytics.get_counts([("user:1234", "likes"), ("user:4567", "shares"), ("user:1234", "logins")])
             show("likes, shares, logins", ", ".join(map(str, counts)))
             analytics.clear_all()
-            left = sum(len(keys) for _, keys in analytics.store.scan(schema.prefix_pattern(PREFIX)))
-            show("cleared", "%d keys left under %s:" % (left, PREFIX))
+            show("cleared", "%d uids left under %s:" % (len(analytics.scan_uids(count=1000)[1]), PREFIX))
         finally:
-            analytics.store.close()
+            analytics.close()
 
 
 if __name__ == "__main__":

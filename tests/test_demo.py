@@ -14,7 +14,7 @@ EXPECTED = [
     "comments all-time:     25",
     "comments Tue-Thu:      6",
     "likes, shares, logins: 1, 1, 2",
-    "cleared:               0 keys left under analytics-demo:",
+    "cleared:               0 uids left under analytics-demo:",
 ]
 
 

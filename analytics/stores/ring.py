@@ -3,25 +3,30 @@
 ``get_backend()`` returns its :class:`~analytics.stores.ring_client.RingClient`
 (imported here too, with :class:`Deferred`, where 0.7.0 defined them).
 """
-from typing import Sequence
+import functools
+from typing import Callable, Sequence
 
 from analytics.ring import HashRing
-from analytics.stores.base import Node, NodeStore
 from analytics.stores.ring_client import BROADCAST_COMMANDS, CrossHostCommandError, Deferred, RingClient
+from analytics.stores.routing import FixedTopology, Node
+from analytics.stores.sync import SyncStore
 
 __all__ = ["BROADCAST_COMMANDS", "CrossHostCommandError", "Deferred", "RingClient", "RingStore"]
 
+#: Keys whose host is remembered (about 100 bytes each).
+ROUTE_CACHE_SIZE = 65536
 
-class RingStore(NodeStore):
+
+class RingStore(SyncStore):
     """Keys spread over several hosts exactly as py-analytics 0.6.x spread them."""
 
     def __init__(self, nodes: Sequence[Node], identifiers: Sequence[str]):
-        super().__init__(nodes)
+        self.nodes = list(nodes)
         self.ring = HashRing(identifiers)
+        # Placing a key hashes it; the same uids' keys come back call after call.
+        self.route: Callable[[str], int] = functools.lru_cache(maxsize=ROUTE_CACHE_SIZE)(self.ring.node_for)
+        super().__init__(FixedTopology(self.nodes, self.route))
         self._client = RingClient(self)
-
-    def route(self, key: str) -> int:
-        return self.ring.node_for(key)
 
     def native(self) -> RingClient:
         return self._client

@@ -24,7 +24,7 @@ import redis.exceptions
 
 from analytics import schema
 from analytics.errors import HostUnavailableError
-from analytics.stores.base import host_error
+from analytics.stores.sync import host_error
 
 #: Commands without a key: nydus ran them on every host and returned the replies as a list.
 BROADCAST_COMMANDS = frozenset(
