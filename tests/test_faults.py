@@ -8,7 +8,9 @@ import copy
 import datetime
 import os
 import pickle
+import re
 import signal
+import subprocess
 import threading
 import time
 
@@ -19,7 +21,7 @@ import redis.exceptions
 from analytics.backends.redis import Redis
 from analytics.errors import HostTimeoutError, HostUnavailableError
 from flavours import make_backend
-from servers import RedisServer
+from servers import RedisServer, redis_server_binary
 
 TIMEOUT = 0.5
 #: Slack for a loaded 2-core box on top of the configured timeout.
@@ -382,6 +384,13 @@ def test_full_host_refuses_its_whole_batch_and_recovers_when_memory_is_freed(ser
     backend = make_backend(flavour, settings_for(servers))
     placement = learn_placement(backend, servers)
     full = 1
+    # Read off the binary, not asked of the server: any extra traffic moves its
+    # memory by more than this test's margin.
+    banner = subprocess.run([redis_server_binary(), "--version"], capture_output=True, text=True).stdout
+    if not re.match(r"Redis server v=([7-9]|\d\d)\.", banner):
+        backend.store.close()
+        pytest.skip("increments of existing counters were seen to pass at maxmemory on Redis 6.2 (always) and "
+                    "Valkey 9 (sometimes); the refusal is checked on Redis 7")
     admin = servers[full].client()
     admin.config_set("maxmemory-policy", "noeviction")
     admin.config_set("maxmemory", admin.info("memory")["used_memory"] + 100_000)
