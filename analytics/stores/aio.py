@@ -143,14 +143,14 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
     order = sorted(range(len(batches)), key=lambda i: batches[i][0].name)
     leases: List[Optional[_Lease]] = [None] * len(batches)
     results: List[List[Any]] = [[] for _ in batches]
-    failure: Optional[HostUnavailableError] = None
+    failure: Optional[Exception] = None
     try:
         for i in order:
             node, commands = batches[i]
             progress.at(node, sent=False)
             try:
                 fresh = _Lease(node, await _checkout(node))
-            except IO_ERRORS as exc:
+            except IO_ERRORS + (redis.exceptions.ResponseError,) as exc:
                 failure = failure or host_error(node, exc, applied=False)
                 continue
             leases[i] = fresh
@@ -279,8 +279,7 @@ class AsyncStore:
         except (redis.exceptions.RedisClusterException,) + IO_ERRORS as exc:
             self.topology.stale = True
             raise HostUnavailableError("cluster (no node answered CLUSTER SLOTS)", exc, applied) from exc
-        self.topology.stale = False
-        self.topology.forget()
+        self.topology.reloaded()
 
     def primaries(self) -> List[Node]:
         return self.topology.primaries()

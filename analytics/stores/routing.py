@@ -102,6 +102,10 @@ class Topology:
     #: Whether a node can run a batch's commands in MULTI/EXEC (Redis Cluster
     #: refuses transactions whose keys lie in different slots).
     transactions = True
+    #: Whether the map of keys to nodes can change (and be reloaded with :class:`Refresh`).
+    reloads = False
+    #: A node that failed, while the map may still name it (clusters).
+    suspect: Optional[str] = None
 
     def node_for(self, key: Any) -> Node:
         raise NotImplementedError
@@ -216,6 +220,10 @@ def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True
             asking = not isinstance(reply, redis.exceptions.MovedError)
             again.setdefault(target.name, (target, []))[1].append((pos, asking))
         yield from _send(topology, commands, list(again.values()), False, replies)
+    if topology.reloads and any(isinstance(reply, redis.exceptions.ClusterDownError) for reply in replies):
+        # A failover is under way: the next batch reloads the slot map first, and
+        # again until it names live owners, instead of asking the dead node once more.
+        topology.stale = True
     raise_errors(replies)
     return replies
 
@@ -234,14 +242,18 @@ def _send(topology: Topology, commands: Sequence[Command], plan: Sequence[Tuple[
     try:
         results = yield Send(batches, atomic)
     except HostUnavailableError as exc:
-        if isinstance(topology, FixedTopology):
+        if not topology.reloads:
             raise
         # A lost cluster node: the next call must reach whoever owns its slots now.
+        topology.suspect = exc.host
         try:
             yield Refresh(failed=exc.host)
         except HostUnavailableError:
             pass  # the topology is left stale: the next batch reloads the slot map first
         raise
+    if topology.suspect is not None and any(node.name == topology.suspect for node, _ in batches):
+        topology.suspect = None  # it answered: the map names a live node again
+        topology.stale = False
     for (_, where), node_replies in zip(plan, results):
         answers = iter(node_replies)
         for pos, asking in where:
@@ -259,7 +271,7 @@ def apply(topology: Topology, commands: Sequence[Command]) -> Flow:
     """
     if not commands:
         return None
-    if not isinstance(topology, FixedTopology):
+    if topology.reloads:
         yield from execute(topology, commands, atomic=False)
         return None
     if topology.stale:
