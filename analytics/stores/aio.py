@@ -41,7 +41,7 @@ else:  # pragma: no cover - Python < 3.11 has no asyncio.timeout_at; redis.async
 POOL_SIZE = 100
 #: Replies read between two chances for other tasks to run (a power of two, less one).
 YIELD_EVERY = 2047
-#: Commands packed and written between two chances for other tasks to run.
+#: Commands packed between two chances for other tasks to run.
 SEND_PIECE = 4096
 
 
@@ -156,11 +156,12 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
             leases[i] = fresh
             try:
                 wire = routing.wrap(list(commands), atomic)
+                packed: List[bytes] = []
                 for start in range(0, len(wire), SEND_PIECE):
                     if start:
                         await asyncio.sleep(0)  # packing a bulk load's pipeline takes a while
-                    await fresh.conn.send_packed_command(
-                        redispy.pack(fresh.conn, wire[start:start + SEND_PIECE]), check_health=False)
+                    packed += redispy.pack(fresh.conn, wire[start:start + SEND_PIECE])
+                await fresh.conn.send_packed_command(packed, check_health=False)
             except (redis.exceptions.RedisError, OSError) as exc:
                 fresh.done = True
                 leases[i] = None
