@@ -113,7 +113,7 @@ class _DeadlineSocket:
 def deadline_reads(conn: Any, deadline: Optional[float]) -> Iterator[None]:
     """Within the block, ``conn``'s parser reads through a :class:`_DeadlineSocket`."""
     parser = getattr(conn, "_parser", None)
-    holder = parser if type(parser) is _HiredisParser else getattr(parser, "_buffer", None)
+    holder: Any = parser if type(parser) is _HiredisParser else getattr(parser, "_buffer", None)
     real = getattr(holder, "_sock", None)
     if deadline is None or real is None:
         yield
