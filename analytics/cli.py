@@ -117,7 +117,7 @@ class Session:
     def close(self) -> None:
         """Close the backend if this session built it."""
         if self._owned:
-            self._backend.store.close()
+            self._backend.close()
         self._backend, self._owned = None, False
 
 
@@ -444,6 +444,18 @@ def demo() -> None:
     from analytics import demo as tour
 
     tour.main()
+
+
+def command_group(name: str, start: Callable[[], Session], help: str,
+                  wrap: Optional[Callable[[Callable[..., Any]], Callable[..., Any]]] = None) -> AnalyticsGroup:
+    """The ``analytics`` commands as a group whose session ``start()`` makes (for framework command lines).
+
+    ``wrap`` decorates the group's callback, e.g. with Flask's ``with_appcontext``.
+    """
+    def callback() -> None:
+        use_session(click.get_current_context(), start())
+
+    return AnalyticsGroup(name, commands=dict(cli.commands), callback=wrap(callback) if wrap else callback, help=help)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
