@@ -413,3 +413,34 @@ def test_a_lazily_registered_command_joins_the_group(tmp_path, monkeypatch, url)
     assert "Say hello." in invoke(["--help"]).stdout
     done = invoke(["--url", url, "--prefix", "p", "hello"])
     assert (done.exit_code, done.stdout) == (0, "hello from p\n")
+
+
+def test_progress_goes_to_stderr_only_when_it_is_a_terminal(url, backend, tmp_path):
+    import pty
+
+    backend.track_metrics([("u%d" % i, "m", DAY) for i in range(5000)])
+    dump = tmp_path / "dump.csv"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+               ANALYTICS_REDIS_URL=url)
+    for args, shown in ((["export", "-o", str(dump)], "exporting: 5000 day counts, 5000 counters"),
+                        (["--prefix", "copy", "import", str(dump)], "importing")):
+        leader, follower = pty.openpty()
+        process = subprocess.Popen([sys.executable, "-m", "analytics", *args], env=env, cwd=ROOT,
+                                   stdout=subprocess.PIPE, stderr=follower)
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:  # every writer has closed the terminal
+                break
+            if not data:
+                break
+            seen += data
+        os.close(leader)
+        stdout = process.stdout.read().decode()
+        process.stdout.close()
+        process.wait(60)
+        assert process.returncode == 0 and shown in seen.decode()
+        assert "exporting" not in stdout and "importing" not in stdout
+    assert invoke(["--url", url, "export", "-o", str(dump)]).stderr == "exported 5000 day counts and 5000 counters\n"

@@ -36,7 +36,8 @@ def _session() -> Session:
     lazy = app.extensions.get(EXTENSION)
     if lazy is None:
         raise Failure("the app does not use analytics.contrib.flask.Analytics (call Analytics(app))", 2)
-    return Session(lambda: app_settings(app), shared=lazy.backend_for_process)
+    # The prefix the backend really has (a test prefix inside LazyBackend.isolated()).
+    return Session(lambda: dict(app_settings(app), prefix=lazy.prefix), shared=lazy.backend_for_process)
 
 
 #: ``flask analytics ...``: the ``analytics`` commands on the app's backend.

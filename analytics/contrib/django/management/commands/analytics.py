@@ -9,8 +9,13 @@ from django.core.management.base import BaseCommand, CommandError
 from analytics.cli import Session, command_group
 from analytics.contrib.django import analytics, project_settings
 
-commands = command_group("analytics", lambda: Session(project_settings, shared=analytics.backend_for_process),
-                         "Analytics counters of this project (see `analytics --help`).")
+
+def _session() -> Session:
+    # The prefix the backend really has (a test prefix inside analytics_for_tests()).
+    return Session(lambda: dict(project_settings(), prefix=analytics.prefix), shared=analytics.backend_for_process)
+
+
+commands = command_group("analytics", _session, "Analytics counters of this project (see `analytics --help`).")
 
 
 class Command(BaseCommand):
