@@ -100,28 +100,28 @@ def import_rows(backend: Any, rows: Iterable[Tuple[int, Union[StoredRow, BadRow]
         counters.clear()
 
     for _, row in rows:
-        if type(row) is tuple:
-            uid, metric, day, count = row
-            if day is not None:
-                if counters:
-                    flush_counters()
-                events.append((uid, metric, day, count))
-                if len(events) >= chunk_size:
-                    flush_events()
-            else:
+        if isinstance(row, BadRow):
+            if not skip_bad:
                 if events:
                     flush_events()
-                counters.append((uid, metric, count))
-                if len(counters) >= chunk_size:
+                if counters:
                     flush_counters()
-        elif skip_bad:
+                raise ImportStopped(row, summary)
             summary.skipped.append(row)
+            continue
+        uid, metric, day, count = row
+        if day is not None:
+            if counters:
+                flush_counters()
+            events.append((uid, metric, day, count))
+            if len(events) >= chunk_size:
+                flush_events()
         else:
             if events:
                 flush_events()
-            if counters:
+            counters.append((uid, metric, count))
+            if len(counters) >= chunk_size:
                 flush_counters()
-            raise ImportStopped(row, summary)
     if events:
         flush_events()
     if counters:

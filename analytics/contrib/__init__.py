@@ -34,11 +34,12 @@ def framework_settings(analytics: Any, url: Optional[Union[str, Sequence[str]]],
         if not isinstance(analytics, Mapping):
             raise ConfigurationError("%s: ANALYTICS must be a dict like {'backend': ..., 'settings': {...}}, got %r"
                                      % (where, analytics))
-        found = dict(analytics)
-        found.setdefault("backend", config.REDIS_BACKEND)
+        given = dict(analytics)
+        given.setdefault("backend", config.REDIS_BACKEND)
         if prefix is not None:
-            found["prefix"] = prefix
-        return found
+            given["prefix"] = prefix
+        return given
+    found: Optional[Dict[str, Any]]
     if url is not None:
         urls = config.urls_from_env({config.ENV_URL: url}) if isinstance(url, str) else list(url)
         if not urls or not all(isinstance(item, str) for item in urls):
