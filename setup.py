@@ -29,6 +29,7 @@ setup(
     install_requires=[
         "redis>=4.5",
         "python-dateutil>=2.7",
+        "typing_extensions>=4.0; python_version<'3.10'",
     ],
     extras_require={
         "hiredis": ["hiredis>=2.0"],

@@ -61,7 +61,7 @@ def main() -> None:
         print("likes, shares, logins:", analytics.get_counts(
             [("user:1234", "likes"), ("user:4567", "shares"), ("user:1234", "logins")]))
         analytics.clear_all()
-        print("cleared; keys left under the prefix:", sum(1 for _ in analytics.store.scan("_analytics:*")))
+        print("cleared; keys left under the prefix:", len(analytics.scan_uids(count=1000)[1]))
 
 
 if __name__ == "__main__":

@@ -38,3 +38,7 @@ class HostUnavailableError(redis.exceptions.ConnectionError):
 
 class HostTimeoutError(HostUnavailableError, redis.exceptions.TimeoutError):
     """A Redis host did not answer within the configured timeout."""
+
+
+class ClosedError(RuntimeError):
+    """A backend was used after ``close()`` (or after its ``with`` block ended)."""

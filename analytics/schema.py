@@ -17,7 +17,8 @@ the event's own year, not of its Monday's.
 """
 import datetime
 import functools
-from typing import Any, List, Tuple
+import re
+from typing import Any, List, Optional, Tuple
 
 Date = datetime.date
 
@@ -101,7 +102,68 @@ def month_field(metric: str, first_of_month: Date) -> str:
     return field(metric, yy_mm(first_of_month))
 
 
+def glob_escape(text: str) -> str:
+    """``text`` as a literal inside a SCAN ``MATCH`` pattern."""
+    return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
 def prefix_pattern(prefix: str) -> str:
     """A SCAN ``MATCH`` pattern for exactly the keys that start with ``prefix + ":"``."""
-    escaped = "".join("\\" + ch if ch in "*?[]\\" else ch for ch in prefix)
-    return escaped + ":*"
+    return glob_escape(prefix) + ":*"
+
+
+# Reading keys back: stored names are parsed here, next to where they are made.
+# Years have two digits; they are read back as 2000-2099.
+
+def uid_pattern(prefix: str, uid_prefix: str = "") -> str:
+    """A MATCH pattern for the keys of every uid starting with ``uid_prefix`` (a superset: parse them)."""
+    if not uid_prefix:
+        return prefix_pattern(prefix)
+    return "%s:*:%s*" % (glob_escape(prefix), glob_escape(uid_prefix))
+
+
+def month_hash_pattern(prefix: str, uid_prefix: str = "") -> str:
+    """A MATCH pattern for the day-count hashes of the uids starting with ``uid_prefix``."""
+    return "%s:user:%s*:analy:??-??" % (glob_escape(prefix), glob_escape(uid_prefix))
+
+
+def counter_pattern(prefix: str, uid_prefix: str = "") -> str:
+    """A MATCH pattern for the all-time counters of the uids starting with ``uid_prefix``."""
+    return "%s:analy:%s*:count:*" % (glob_escape(prefix), glob_escape(uid_prefix))
+
+
+def parse_key(prefix: str, key: str) -> Optional[Tuple[str, str, str]]:
+    """``("counter", uid, metric)`` or ``("hash", uid, period)`` for a key of ``prefix``, else ``None``.
+
+    A counter's uid ends at the first ``:count:`` (names holding ``:count:``
+    are ambiguous in the 0.6.x layout; see the README).
+    """
+    head = prefix + ":"
+    if not key.startswith(head):
+        return None
+    rest = key[len(head):]
+    if rest.startswith("analy:"):
+        uid, sep, metric = rest[len("analy:"):].partition(":count:")
+        return ("counter", uid, metric) if sep and uid and metric else None
+    if rest.startswith("user:"):
+        uid, sep, period = rest[len("user:"):].rpartition(":analy:")
+        if sep and uid and _PERIOD.match(period):
+            return ("hash", uid, period)
+    return None
+
+
+def parse_field(field_name: str) -> Optional[Tuple[str, Date]]:
+    """``(metric, date)`` of a day, week or month field (a month's date is its first day)."""
+    metric, sep, date_text = field_name.rpartition(":")
+    if not sep or not metric:
+        return None
+    parts = date_text.split("-")
+    if len(parts) not in (2, 3) or not all(len(part) == 2 and part.isdigit() for part in parts):
+        return None
+    try:
+        return metric, datetime.date(2000 + int(parts[0]), int(parts[1]), int(parts[2]) if len(parts) == 3 else 1)
+    except ValueError:
+        return None
+
+
+_PERIOD = re.compile(r"\A[0-9]{2}(-[0-9]{2})?\Z")

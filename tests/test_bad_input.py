@@ -114,6 +114,13 @@ METHODS = {
                       end_date=st.one_of(st.none(), date)),
     "get_counts": dict(metric_identifiers=pairs, start_date=st.one_of(st.none(), date),
                        end_date=st.one_of(st.none(), date)),
+    "scan_uids": dict(prefix=st.one_of(st.sampled_from(["", "u"]), junk, bad_text),
+                      cursor=st.one_of(st.just("0"), junk, bad_text), count=st.one_of(limit_ok, junk)),
+    "get_uid_metrics": dict(unique_identifier=one_uid),
+    "scan_day_counts": dict(cursor=st.one_of(st.just("0"), junk), count=st.one_of(limit_ok, junk),
+                            uid_prefix=st.one_of(st.just(""), junk)),
+    "scan_counters": dict(cursor=st.one_of(st.just("0"), junk), count=st.one_of(limit_ok, junk),
+                          uid_prefix=st.one_of(st.just(""), junk)),
 }
 
 TRIED = {"calls": 0, "rejected": 0}
@@ -165,7 +172,7 @@ def test_junk_is_refused_before_anything_is_sent(method, junk_backend, redis_ser
 
 def test_every_public_method_is_covered():
     public = {name for name in dir(Redis) if not name.startswith("_") and callable(getattr(Redis, name))}
-    assert public - set(METHODS) == {"clear_all", "get_backend"}
+    assert public - set(METHODS) == {"clear_all", "get_backend", "close"}
 
 
 @pytest.mark.parametrize("value", [decimal.Decimal(3), uuid.UUID(int=1), 2 ** 63, -(2 ** 63) - 1, 1.0, True])

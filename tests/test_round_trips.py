@@ -237,7 +237,7 @@ def test_hiredis_parses_and_packs_when_installed(hosts):
     pytest.importorskip("hiredis")
     from redis._parsers import _HiredisParser
 
-    from analytics.stores import base
+    from analytics.stores import redispy
 
     server, dbs, backend = hosts
     backend.track_metric("user1", "clicks", DAY)
@@ -245,8 +245,8 @@ def test_hiredis_parses_and_packs_when_installed(hosts):
     conn = node.client.connection_pool.get_connection()
     try:
         assert type(conn._parser) is _HiredisParser
-        assert base._reply_reader(conn) == conn._parser.read_response
+        assert redispy.reply_reader(conn) == conn._parser.read_response
         commands = [("HINCRBY", "k", "f\u00e9", 2), ("INCRBY", "c", -1)]
-        assert base.pack(conn, commands) == [b"".join(conn.pack_commands(commands))]
+        assert redispy.pack(conn, commands) == [b"".join(conn.pack_commands(commands))]
     finally:
         node.client.connection_pool.release(conn)

@@ -12,7 +12,7 @@ import redis.exceptions
 from redis._parsers import _RESP2Parser, _RESP3Parser
 
 from analytics.backends.redis import Redis
-from analytics.stores import base
+from analytics.stores import redispy
 
 DAY = datetime.date(2012, 12, 31)
 
@@ -20,7 +20,7 @@ DAY = datetime.date(2012, 12, 31)
 @pytest.fixture(params=[(2, _RESP2Parser), (3, _RESP3Parser)], ids=["resp2", "resp3"])
 def pure_python(request, flushed, monkeypatch):
     protocol, parser = request.param
-    monkeypatch.setattr(base, "_hiredis_pack", None)
+    monkeypatch.setattr(redispy, "_hiredis_pack", None)
     pool = redis.ConnectionPool(host="127.0.0.1", port=flushed.port, db=2, protocol=protocol, parser_class=parser)
     client = redis.Redis(connection_pool=pool)
     backend = Redis({"client": client})

@@ -1,14 +1,115 @@
-"""The API every analytics backend offers (the contract of py-analytics 0.6.x)."""
+"""The API every analytics backend offers (the contract of py-analytics 0.6.x), and its doors.
+
+Every public call is a plan in :mod:`analytics.plans`: its signature, checks,
+docstring and logic are there, once.  A backend class turns each plan into a
+method with :func:`door` (sync), :func:`analytics.aio.backends.base.door`
+(asyncio) or :func:`inert_door` (the Dummy backends), installed by the
+:func:`doors` class decorator, so every backend takes the very same
+arguments: a misspelt keyword is a ``TypeError`` naming it, in each.
+"""
 import datetime
-from typing import Any, Iterable, List, Optional, Set, Tuple, Union
+import inspect
+import sys
+import typing
+from typing import Any, Callable, Dict, Generator, Optional, Set, Tuple, TypeVar, Union
+
+from analytics import plans
+from analytics.plans.steps import Keyspace
+
+if sys.version_info >= (3, 10):
+    from typing import Concatenate, ParamSpec
+else:  # pragma: no cover - Python 3.9
+    from typing_extensions import Concatenate, ParamSpec
 
 Date = Union[datetime.date, datetime.datetime]
 #: ``(set of "YYYY-MM-DD", {"YYYY-MM-DD": count})``
-Series = Tuple[Set[str], dict]
+Series = Tuple[Set[str], Dict[str, int]]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+PlanFunction = Callable[Concatenate[Keyspace, P], Generator[Any, Any, R]]
+
+
+def shape(method: Callable[..., Any], plan: Callable[..., Any], returns_none: bool = False) -> None:
+    """Give a door its plan's name, docstring and signature (less the keyspace, returning the plan's result)."""
+    method.__name__ = plan.__name__
+    method.__qualname__ = plan.__name__
+    method.__doc__ = plan.__doc__
+    signature = inspect.signature(plan)
+    result = typing.get_args(signature.return_annotation)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + list(signature.parameters.values())[1:],
+        return_annotation=None if returns_none else (result[2] if len(result) == 3 else inspect.Signature.empty))
+
+
+def door(plan: "PlanFunction[P, R]") -> Callable[Concatenate[Any, P], R]:
+    """A sync method running ``plan`` on the backend's store."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._drive(plan(self._keyspace, *args, **kwargs))
+
+    shape(method, plan)
+    return method
+
+
+def inert_door(plan: "PlanFunction[P, R]") -> Callable[Concatenate[Any, P], None]:
+    """A method that takes the plan's arguments (unknown keywords raise) and does nothing."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> None:
+        plan(self._keyspace, *args, **kwargs).close()
+        return None
+
+    shape(method, plan, returns_none=True)
+    return method
+
+
+def _contract(plan: "PlanFunction[P, R]") -> Callable[Concatenate[Any, P], R]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("%s does not implement %s" % (type(self).__name__, plan.__name__))
+
+    shape(method, plan)
+    return method
+
+
+C = TypeVar("C", bound=type)
+
+
+def doors(make_door: Callable[[Any], Any]) -> Callable[[C], C]:
+    """A class decorator: every public call of :data:`analytics.plans.CALLS` as a method made by ``make_door``.
+
+    The base classes declare each call with its type; a backend class only says
+    how its calls run.
+    """
+
+    def install(cls: C) -> C:
+        for name, plan in plans.CALLS.items():
+            setattr(cls, name, make_door(plan))
+        return cls
+
+    return install
+
+
+def check_prefix(prefix: Any) -> str:
+    if not isinstance(prefix, str):
+        raise TypeError("prefix must be a str, got %r" % (prefix,))
+    if not prefix:
+        raise ValueError("prefix must not be empty: clear_all() would then match every key")
+    return prefix
+
+
+class _ClassPrefix:
+    """The default of ``prefix``: the backend class's :attr:`_prefix` (``None`` is refused, as in 0.7.0)."""
+
+    def __repr__(self) -> str:
+        return "<the class's _prefix>"
+
+
+CLASS_PREFIX: Any = _ClassPrefix()
 
 
 class BaseAnalyticsBackend:
-    """Base class of analytics backends.
+    """Base class of analytics backends: the documented contract of every public call.
 
     ``prefix`` (keyword) starts every key the backend writes; it defaults to the
     class attribute :attr:`_prefix`, ``"_analytics"``.
@@ -16,75 +117,31 @@ class BaseAnalyticsBackend:
 
     _prefix = "_analytics"
 
-    def __init__(self, settings: Any = None, **kwargs: Any):
+    def __init__(self, settings: Any = None, *, prefix: str = CLASS_PREFIX):
         self._settings = settings
-        prefix = kwargs.pop("prefix", self._prefix)
-        if not isinstance(prefix, str):
-            raise TypeError("prefix must be a str, got %r" % (prefix,))
-        if not prefix:
-            raise ValueError("prefix must not be empty: clear_all() would then match every key")
-        self._prefix = prefix
+        self._prefix = check_prefix(self._prefix if prefix is CLASS_PREFIX else prefix)
+        self._keyspace = Keyspace(self._prefix)
         self._analytics_backend: Any = None
 
     def get_backend(self) -> Any:
         """The storage object the backend talks to (for the Redis backend, a nydus-like cluster)."""
         return self._analytics_backend
 
-    def track_metric(self, unique_identifier: Any, metric: Any, date: Optional[Date] = None,
-                     inc_amt: int = 1, **kwargs: Any) -> Any:
-        """Add ``inc_amt`` to the day, week, month and all-time counts of each (uid, metric)."""
-        raise NotImplementedError
-
-    def track_count(self, unique_identifier: Any, metric: Any, inc_amt: int = 1, **kwargs: Any) -> Any:
-        """Add ``inc_amt`` to the all-time count only."""
-        raise NotImplementedError
-
-    def get_metric_by_day(self, unique_identifier: Any, metric: Any, from_date: Date, limit: int = 30,
-                          **kwargs: Any) -> Series:
-        """``limit`` daily counts starting at ``from_date``."""
-        raise NotImplementedError
-
-    def get_metric_by_week(self, unique_identifier: Any, metric: Any, from_date: Date, limit: int = 10,
-                           **kwargs: Any) -> Series:
-        """``limit`` weekly counts starting at the Monday on or before ``from_date``."""
-        raise NotImplementedError
-
-    def get_metric_by_month(self, unique_identifier: Any, metric: Any, from_date: Date, limit: int = 10,
-                            **kwargs: Any) -> Series:
-        """``limit`` monthly counts starting at ``from_date``'s month."""
-        raise NotImplementedError
-
-    def get_metrics(self, metric_identifiers: Iterable[Tuple[Any, Any]], from_date: Date, limit: int = 10,
-                    group_by: str = "week", **kwargs: Any) -> List[Series]:
-        """One series per ``(uid, metric)``, grouped by ``"day"``, ``"week"`` or ``"month"``."""
-        raise NotImplementedError
-
-    def get_count(self, unique_identifier: Any, metric: Any, start_date: Optional[Date] = None,
-                  end_date: Optional[Date] = None, **kwargs: Any) -> int:
-        """The all-time count, or the count between two dates (both included)."""
-        raise NotImplementedError
-
-    def get_counts(self, metric_identifiers: Iterable[Tuple[Any, Any]], **kwargs: Any) -> List[int]:
-        """:meth:`get_count` for each ``(uid, metric)``, with the same keyword arguments."""
-        raise NotImplementedError
-
-    def set_metric_by_day(self, unique_identifier: Any, metric: Any, date: Date, count: int,
-                          sync_agg: bool = True, update_counter: bool = True) -> Any:
-        """Overwrite a day's count; optionally re-sync its week and month and the all-time count."""
-        raise NotImplementedError
-
-    def sync_agg_metric(self, unique_identifier: Any, metric: Any, start_date: Date, end_date: Date) -> None:
-        """Recompute the weekly and monthly counts between two dates from the daily ones."""
-        raise NotImplementedError
-
-    def sync_week_metric(self, unique_identifier: Any, metric: Any, start_date: Date, end_date: Date) -> None:
-        """Recompute the weekly counts between two dates from the daily ones."""
-        raise NotImplementedError
-
-    def sync_month_metric(self, unique_identifier: Any, metric: Any, start_date: Date, end_date: Date) -> None:
-        """Recompute the monthly counts between two dates from the daily ones."""
-        raise NotImplementedError
-
-    def clear_all(self) -> None:
-        """Delete every key of this backend's prefix."""
-        raise NotImplementedError
+    track_metric = _contract(plans.track_metric)
+    track_metrics = _contract(plans.track_metrics)
+    track_count = _contract(plans.track_count)
+    set_metric_by_day = _contract(plans.set_metric_by_day)
+    sync_agg_metric = _contract(plans.sync_agg_metric)
+    sync_week_metric = _contract(plans.sync_week_metric)
+    sync_month_metric = _contract(plans.sync_month_metric)
+    clear_all = _contract(plans.clear_all)
+    get_metric_by_day = _contract(plans.get_metric_by_day)
+    get_metric_by_week = _contract(plans.get_metric_by_week)
+    get_metric_by_month = _contract(plans.get_metric_by_month)
+    get_metrics = _contract(plans.get_metrics)
+    get_count = _contract(plans.get_count)
+    get_counts = _contract(plans.get_counts)
+    scan_uids = _contract(plans.scan_uids)
+    get_uid_metrics = _contract(plans.get_uid_metrics)
+    scan_day_counts = _contract(plans.scan_day_counts)
+    scan_counters = _contract(plans.scan_counters)

@@ -1,20 +1,21 @@
 """A backend that accepts every call and stores nothing (for tests and for switching analytics off)."""
 from typing import Any
 
-from analytics.backends.base import BaseAnalyticsBackend
+from analytics.backends.base import CLASS_PREFIX, BaseAnalyticsBackend, doors, inert_door
 
 
+@doors(inert_door)
 class Dummy(BaseAnalyticsBackend):
-    """Every method accepts the same arguments as the Redis backend and returns ``None``."""
+    """Every method takes the same arguments as the Redis backend's (a misspelt keyword raises) and returns ``None``."""
 
-    def __init__(self, settings: Any = None, **kwargs: Any):
-        super().__init__(settings, **kwargs)
+    def __init__(self, settings: Any = None, *, prefix: str = CLASS_PREFIX):
+        super().__init__(settings, prefix=prefix)
 
-    def _nothing(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def close(self) -> None:
+        """Nothing to release."""
 
-    track_metric = track_count = _nothing  # type: ignore[assignment]
-    get_metric_by_day = get_metric_by_week = get_metric_by_month = _nothing  # type: ignore[assignment]
-    get_metrics = get_count = get_counts = _nothing  # type: ignore[assignment]
-    set_metric_by_day = sync_agg_metric = sync_week_metric = sync_month_metric = _nothing  # type: ignore[assignment]
-    clear_all = _nothing  # type: ignore[assignment]
+    def __enter__(self) -> "Dummy":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()

@@ -1,15 +1,16 @@
-"""How commands reach Redis: one narrow interface, three implementations.
+"""How commands reach Redis: routing written once, one driver per world.
 
-A :class:`~analytics.stores.base.Store` takes a list of commands, each naming
-the key it touches, and returns their replies in the same order after sending
-one pipeline to every node involved, all of them in flight at once.
-
-* :class:`~analytics.stores.single.SingleStore` - one Redis server;
-* :class:`~analytics.stores.ring.RingStore` - a host list placed by the 0.6.x ring;
-* :class:`~analytics.stores.cluster.ClusterStore` - Redis Cluster, through redis-py.
-
-:func:`~analytics.stores.settings.build_store` turns a settings dict into one.
+* :mod:`~analytics.stores.routing` (pure) - which node each command goes to,
+  one pipeline per node, replies back in order, MULTI/EXEC, MOVED/ASK;
+* :mod:`~analytics.stores.sync` and :mod:`~analytics.stores.aio` - the only
+  code that writes to and reads from sockets, on redis-py's blocking and
+  ``redis.asyncio`` connections;
+* :mod:`~analytics.stores.single`, :mod:`~analytics.stores.ring`,
+  :mod:`~analytics.stores.cluster` - how keys map to nodes (one host, a host
+  list placed like 0.6.x's, Redis Cluster through redis-py's slot map);
+* :mod:`~analytics.stores.settings` - a settings dict to a store, validated up front;
+* :mod:`~analytics.stores.redispy` - every redis-py internal relied on.
 """
-from analytics.stores.base import Command, Node, Store
+from analytics.stores.routing import Command, Node
 
-__all__ = ["Command", "Node", "Store"]
+__all__ = ["Command", "Node"]

@@ -24,18 +24,16 @@ lie in different slots.  Each command is still atomic on its own, including the
 single-key script of ``set_metric_by_day``.
 """
 import inspect
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import redis
 import redis.exceptions
-from redis.cluster import REDIS_ALLOWED_KEYS, ClusterNode, NodesManager, RedisCluster
+from redis.cluster import REDIS_ALLOWED_KEYS, ClusterNode, RedisCluster
 
 from analytics.errors import ConfigurationError, HostUnavailableError
-from analytics.stores.base import SCAN_BATCH, Command, Node, Store, command_key, raise_errors, send_batches
-
-#: How many times one call follows MOVED/ASK replies before it gives up and
-#: raises the redirection (a slot moving again and again means a resharding storm).
-MAX_REDIRECTS = 5
+from analytics.stores import redispy
+from analytics.stores.routing import Node, Topology
+from analytics.stores.sync import IO_ERRORS, SyncStore
 
 #: ``options`` that the ``cluster`` URLs themselves set, or that would break the
 #: guarantees above (redis-py retrying node commands could re-send them).
@@ -47,11 +45,6 @@ _CLIENT_OPTIONS = frozenset(
 )
 #: ``timeout`` means what it means for a host of a host list: connect and reply timeout.
 CLUSTER_OPTIONS = (_CLIENT_OPTIONS | frozenset(REDIS_ALLOWED_KEYS) | {"timeout"}) - _RESERVED_OPTIONS
-
-#: Recent redis-py versions can ask a node that just failed last when reloading
-#: the slot map (older ones may first wait a connect timeout on it).
-_ASKS_FAILED_NODE_LAST = "last_failed_node_name" in inspect.signature(NodesManager.initialize).parameters
-
 
 def cluster_client_options(cluster: Union[str, Sequence[str]], options: Mapping[str, Any]) -> Dict[str, Any]:
     """``RedisCluster`` keyword arguments for a ``cluster`` setting and its ``options``, checked.
@@ -119,20 +112,62 @@ def cluster_client_options(cluster: Union[str, Sequence[str]], options: Mapping[
     return kwargs
 
 
-class ClusterStore(Store):
+class ClusterTopology(Topology):
+    """A cluster client's slot map as the flows see it: which node serves a key.
+
+    ``connect`` makes the driver's :class:`Node` for one of the client's
+    cluster nodes (a per-node ``redis.Redis`` on the sync side, the
+    ``ClusterNode`` itself on the asyncio side).
+    """
+
+    transactions = False
+
+    def __init__(self, client: Any, connect: Callable[[Any], Node]):
+        self.client = client
+        self._connect = connect
+        self._nodes: Dict[str, Node] = {}
+        self.stale = False
+
+    def _node(self, cluster_node: Any) -> Node:
+        node = self._nodes.get(cluster_node.name)
+        if node is None:
+            node = self._nodes[cluster_node.name] = self._connect(cluster_node)
+        return node
+
+    def forget(self) -> None:
+        """Drop the nodes made so far (after a topology change a name may stand for a new client)."""
+        self._nodes.clear()
+
+    def node_for(self, key: Any) -> Node:
+        owners = redispy.slot_owners(self.client, key)
+        if not owners:
+            raise redis.exceptions.SlotNotCoveredError("slot of key %r is not served by any node of the cluster" % (key,))
+        return self._node(owners[0])
+
+    def primaries(self) -> List[Node]:
+        return [self._node(cluster_node) for cluster_node in sorted(self.client.get_primaries(), key=_name)]
+
+    def node_at(self, host: str, port: int) -> Node:
+        return self._node(self.client.get_node(host=host, port=port) or ClusterNode(host, port))
+
+
+def _name(cluster_node: Any) -> str:
+    return cluster_node.name
+
+
+class ClusterStore(SyncStore):
     """Keys spread over a Redis Cluster by the cluster's own slots.
 
-    ``client`` is a ``redis.cluster.RedisCluster``; it is what
-    :meth:`native` (and so ``get_backend()``) returns, and its slot map decides
-    where every command goes.
+    ``client`` is a ``redis.cluster.RedisCluster``; it is what :meth:`native`
+    (and so ``get_backend()``) returns, and its slot map decides where every
+    command goes.
     """
 
     def __init__(self, client: RedisCluster):
         self.client = client
-        self._nodes: Dict[str, Node] = {}
-        self._stale = False
-        #: How many times the slot map was reloaded (after MOVED or a lost node).
-        self.topology_refreshes = 0
+        self.topology: ClusterTopology = ClusterTopology(
+            client, lambda cluster_node: Node(cluster_node.name, client.get_redis_connection(cluster_node)))
+        super().__init__(self.topology)
 
     @classmethod
     def from_settings(cls, cluster: Union[str, Sequence[str]], options: Mapping[str, Any]) -> "ClusterStore":
@@ -142,7 +177,11 @@ class ClusterStore(Store):
         topology when its client is built.  A cluster that cannot be reached
         raises :class:`HostUnavailableError` naming the startup nodes.
         """
-        kwargs = cluster_client_options(cluster, options)
+        return cls.from_kwargs(cluster_client_options(cluster, options))
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Dict[str, Any]) -> "ClusterStore":
+        """Connect with checked :func:`cluster_client_options` (raises :class:`HostUnavailableError`)."""
         try:
             client = RedisCluster(**kwargs)
         except (redis.exceptions.RedisClusterException, redis.exceptions.ConnectionError,
@@ -154,121 +193,22 @@ class ClusterStore(Store):
     def native(self) -> RedisCluster:
         return self.client
 
-    def primaries(self) -> List[Node]:
-        if self._stale:
-            self.refresh()
-        return [self._node(cluster_node) for cluster_node in self.client.get_primaries()]
-
-    def _node(self, cluster_node: ClusterNode) -> Node:
-        connection = self.client.get_redis_connection(cluster_node)
-        node = self._nodes.get(cluster_node.name)
-        if node is None or node.client is not connection:
-            node = self._nodes[cluster_node.name] = Node(cluster_node.name, connection)
-        return node
-
-    def _node_at(self, host: str, port: int) -> Node:
-        cluster_node = self.client.get_node(host=host, port=port) or ClusterNode(host, port)
-        return self._node(cluster_node)
-
     def refresh(self, failed: Optional[str] = None, applied: Optional[bool] = False) -> None:
-        """Reload the slot map from the cluster (asking ``failed``, a node name, last).
+        """Reload the slot map (asking ``failed`` last).
 
         If no node answers, the next call tries again first, and this raises
         :class:`HostUnavailableError` (``applied`` says what the current call
         may already have written).
         """
         self.topology_refreshes += 1
-        manager = self.client.nodes_manager
         try:
-            if failed is not None and _ASKS_FAILED_NODE_LAST:
-                manager.initialize(last_failed_node_name=failed)
-            else:
-                manager.initialize()
-        except (redis.exceptions.RedisClusterException, redis.exceptions.ConnectionError,
-                redis.exceptions.TimeoutError, OSError) as exc:
-            self._stale = True
+            redispy.refresh_cluster(self.client, failed)
+        except (redis.exceptions.RedisClusterException,) + IO_ERRORS as exc:
+            self.topology.stale = True
             raise HostUnavailableError("cluster (no node answered CLUSTER SLOTS)", exc, applied) from exc
-        self._stale = False
-
-    def execute(self, commands: Sequence[Command], atomic: bool = True) -> List[Any]:
-        """Run ``commands`` with one plain pipeline per node that owns any of their keys.
-
-        ``atomic`` cannot be honoured across slots and is ignored: each command
-        is applied on its own.  MOVED/ASK replies are followed (only those
-        commands are re-sent); a lost node raises :class:`HostUnavailableError`.
-        """
-        if not commands:
-            return []
-        if self._stale:
-            self.refresh()
-        replies: List[Any] = [None] * len(commands)
-        slot_map = self.client.nodes_manager.slots_cache
-        keyslot = self.client.keyslot
-        by_node: Dict[str, Tuple[Node, List[int]]] = {}
-        for pos, command in enumerate(commands):
-            owners = slot_map.get(keyslot(command_key(command)))
-            if not owners:
-                raise redis.exceptions.SlotNotCoveredError(
-                    "slot of key %r is not served by any node of the cluster" % (command_key(command),))
-            owner = owners[0]
-            entry = by_node.get(owner.name)
-            if entry is None:
-                entry = by_node[owner.name] = (self._node(owner), [])
-            entry[1].append(pos)
-        self._send(commands, [(node, [(pos, False) for pos in where]) for node, where in by_node.values()], replies)
-        for _ in range(MAX_REDIRECTS):
-            redirected = [(pos, reply) for pos, reply in enumerate(replies)
-                          if isinstance(reply, redis.exceptions.AskError)]
-            if not redirected:
-                break
-            if any(isinstance(reply, redis.exceptions.MovedError) for _, reply in redirected):
-                self.refresh(applied=None)
-            again: Dict[str, Tuple[Node, List[Tuple[int, bool]]]] = {}
-            for pos, reply in redirected:
-                node = self._node_at(reply.host, reply.port)
-                asking = not isinstance(reply, redis.exceptions.MovedError)
-                again.setdefault(node.name, (node, []))[1].append((pos, asking))
-            self._send(commands, list(again.values()), replies)
-        raise_errors(replies)
-        return replies
-
-    def _send(self, commands: Sequence[Command], plan: Sequence[Tuple[Node, List[Tuple[int, bool]]]],
-              replies: List[Any]) -> None:
-        """Send each node its commands (``(position, asking)``) and put the replies in place."""
-        batches = []
-        for node, where in plan:
-            wire: List[Command] = []
-            for pos, asking in where:
-                if asking:
-                    wire.append(("ASKING",))
-                wire.append(commands[pos])
-            batches.append((node, wire))
-        self.round_trips += len(batches)
-        try:
-            results = send_batches(batches, atomic=False)
-        except HostUnavailableError as exc:
-            try:
-                self.refresh(failed=exc.host)
-            except HostUnavailableError:
-                pass  # _stale is set: the next call reloads the slot map before sending
-            raise
-        for (_, where), node_replies in zip(plan, results):
-            answers = iter(node_replies)
-            for pos, asking in where:
-                if asking:
-                    next(answers)
-                replies[pos] = next(answers)
-
-    def delete_matching(self, pattern: str, batch: int = SCAN_BATCH) -> int:
-        """Delete the keys matching ``pattern`` on every primary, a SCAN page at a time.
-
-        The deletes go through :meth:`execute`, so a key whose slot moved while
-        the scan ran is deleted where it now lives.
-        """
-        deleted = 0
-        for _, keys in self.scan(pattern, batch):
-            deleted += sum(self.execute([("UNLINK", key) for key in keys], atomic=False))
-        return deleted
+        self.topology.stale = False
+        self.topology.forget()
 
     def close(self) -> None:
+        self.closed = True
         self.client.close()

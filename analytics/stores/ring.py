@@ -5,13 +5,18 @@ for the ways applications used it: keyed commands go to the key's host, keyless
 ones run everywhere and return a list, and :meth:`RingClient.map` batches.
 """
 import contextlib
+import functools
 from typing import Any, Callable, Dict, Iterator, List, Sequence
 
 import redis.exceptions
 
 from analytics.errors import HostUnavailableError
 from analytics.ring import HashRing
-from analytics.stores.base import Node, NodeStore, host_error
+from analytics.stores.routing import FixedTopology, Node
+from analytics.stores.sync import SyncStore, host_error
+
+#: Keys whose host is remembered (about 100 bytes each).
+ROUTE_CACHE_SIZE = 65536
 
 #: Commands without a key: nydus ran them on every host and returned the replies as a list.
 BROADCAST_COMMANDS = frozenset(
@@ -23,16 +28,16 @@ BROADCAST_COMMANDS = frozenset(
 )
 
 
-class RingStore(NodeStore):
+class RingStore(SyncStore):
     """Keys spread over several hosts exactly as py-analytics 0.6.x spread them."""
 
     def __init__(self, nodes: Sequence[Node], identifiers: Sequence[str]):
-        super().__init__(nodes)
+        self.nodes = list(nodes)
         self.ring = HashRing(identifiers)
+        # Placing a key hashes it; the same uids' keys come back call after call.
+        self.route: Callable[[str], int] = functools.lru_cache(maxsize=ROUTE_CACHE_SIZE)(self.ring.node_for)
+        super().__init__(FixedTopology(self.nodes, self.route))
         self._client = RingClient(self)
-
-    def route(self, key: str) -> int:
-        return self.ring.node_for(key)
 
     def native(self) -> "RingClient":
         return self._client

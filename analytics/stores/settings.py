@@ -1,4 +1,4 @@
-"""Settings dicts and URLs -> the right :class:`~analytics.stores.base.Store`, validated up front.
+"""Settings dicts and URLs -> the right :class:`~analytics.stores.sync.SyncStore`, validated up front.
 
 Forms accepted (see the README's "Settings" section):
 
@@ -11,7 +11,7 @@ Forms accepted (see the README's "Settings" section):
 * ``{"client": redis.Redis or redis.cluster.RedisCluster}`` - the application's own client.
 """
 import ssl as _ssl
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Tuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
@@ -19,9 +19,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from analytics.errors import ConfigurationError
-from analytics.stores.base import Node, Store
 from analytics.stores.ring import RingStore
+from analytics.stores.routing import Node
 from analytics.stores.single import SingleStore
+from analytics.stores.sync import SyncStore
 
 BUILTIN_DEFAULTS = {"host": "localhost", "port": 6379}
 #: 0.6.x set no timeout, so a dead host could hang a request forever.
@@ -234,21 +235,43 @@ def check_keys(settings: Mapping[str, Any]) -> None:
         raise ConfigurationError("settings['options'] only applies to settings['cluster']")
 
 
-def build_store(settings: Mapping[str, Any]) -> Store:
-    """Build and validate the store a settings dict describes (no connection is opened)."""
+def describe(settings: Mapping[str, Any]) -> Tuple[str, Any]:
+    """What a settings dict asks for, checked, before any client exists.
+
+    ``("hosts", [HostSpec, ...])``, ``("cluster", RedisCluster keyword arguments)``
+    or ``("client", the application's client)``: the sync and the asyncio
+    drivers build their own clients from the same checked description.
+    """
     check_keys(settings)
     if "client" in settings:
-        return _store_for_client(settings["client"])
+        return "client", settings["client"]
     if "cluster" in settings:
+        from analytics.stores.cluster import cluster_client_options
+
+        return "cluster", cluster_client_options(settings["cluster"], settings.get("options") or {})
+    return "hosts", resolve_hosts(settings)
+
+
+def build_store(settings: Mapping[str, Any]) -> SyncStore:
+    """Build and validate the sync store a settings dict describes (a host list opens no connection)."""
+    kind, described = describe(settings)
+    if kind == "client":
+        return _store_for_client(described)
+    if kind == "cluster":
         from analytics.stores.cluster import ClusterStore
 
-        return ClusterStore.from_settings(settings["cluster"], settings.get("options") or {})
-    specs = resolve_hosts(settings)
+        return ClusterStore.from_kwargs(described)
     # One host is a ring of one: get_backend() still returns the nydus-like client.
-    return RingStore([Node(spec.name, spec.client()) for spec in specs], [spec.identifier for spec in specs])
+    return RingStore([Node(spec.name, spec.client()) for spec in described], [spec.identifier for spec in described])
 
 
-def _store_for_client(client: Any) -> Store:
+def client_node_name(kwargs: Mapping[str, Any]) -> str:
+    """How errors name the server of an application's own client (its connection keyword arguments)."""
+    where = kwargs.get("path") or "%s:%s" % (kwargs.get("host"), kwargs.get("port"))
+    return "redis://%s/%s" % (where, kwargs.get("db", 0))
+
+
+def _store_for_client(client: Any) -> SyncStore:
     from redis.cluster import RedisCluster
 
     if isinstance(client, RedisCluster):
@@ -256,7 +279,5 @@ def _store_for_client(client: Any) -> Store:
 
         return ClusterStore(client)
     if isinstance(client, redis.Redis):
-        kwargs = client.connection_pool.connection_kwargs
-        where = kwargs.get("path") or "%s:%s" % (kwargs.get("host"), kwargs.get("port"))
-        return SingleStore(Node("redis://%s/%s" % (where, kwargs.get("db", 0)), client))
+        return SingleStore(Node(client_node_name(client.connection_pool.connection_kwargs), client))
     raise ConfigurationError("settings['client'] must be a redis.Redis or redis.cluster.RedisCluster, got %r" % (client,))

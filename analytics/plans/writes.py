@@ -1,0 +1,246 @@
+"""The write calls as plans: tracking, bulk tracking, counters, setting days, syncs."""
+import datetime
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
+
+from analytics import buckets, schema
+from analytics.backends import arguments
+from analytics.plans.reads import DateLike, FieldSums, Pairs, add_field, add_up, field_reads, sum_fields
+from analytics.plans.steps import Batch, Keyspace, Plan, Take
+
+Command = Tuple[Any, ...]
+#: ``(year hash period, field date text)`` of one synced bucket.
+Target = Tuple[str, str]
+
+# Swaps a day's count and returns the old one, atomically on every kind of store
+# (a single-key script runs whole, also on Redis Cluster): the all-time counter
+# is then moved by exactly (new - old), so concurrent writers lose no update.
+SWAP_FIELD = "local old = redis.call('HGET', KEYS[1], ARGV[1]) redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return old"
+
+
+def track_metric(ks: Keyspace, unique_identifier: Any, metric: Any, date: DateLike = None,
+                 inc_amt: int = 1) -> Plan[List[List[int]]]:
+    """Add ``inc_amt`` to the day, week, month and all-time counts of every (uid, metric).
+
+    ``unique_identifier`` and ``metric`` may each be one value or a list, tuple
+    or generator of them.  ``date`` defaults to today.  Returns one
+    ``[day, week, month, total]`` list of the new counts per pair, uid-major.
+    """
+    uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
+    day = datetime.date.today() if date is None else buckets.as_date(date)
+    amount = arguments.integer(inc_amt, "inc_amt")
+    prefix = ks.prefix
+    day_part, week_part, month_part, year_part = schema.tracking_parts(day)
+    field = schema.field
+    fields = [(name, field(name, day_part), field(name, week_part), field(name, month_part)) for name in metrics]
+    commands: List[Command] = []
+    for uid in uids:
+        month_key = schema.user_hash(prefix, uid, month_part)
+        year_key = schema.user_hash(prefix, uid, year_part)
+        for name, day_field, week_field, month_field in fields:
+            commands += (
+                ("HINCRBY", month_key, day_field, amount),
+                ("HINCRBY", year_key, week_field, amount),
+                ("HINCRBY", year_key, month_field, amount),
+                ("INCRBY", schema.counter_key(prefix, uid, name), amount),
+            )
+    replies = yield Batch(commands)
+    return [replies[i:i + 4] for i in range(0, len(replies), 4)]
+
+
+def _event(event: Any) -> Tuple[Any, Any, Any, Any]:
+    """``(uid, metric, date, inc_amt)`` from an event of any accepted shape."""
+    if isinstance(event, (str, bytes)) or not isinstance(event, Sequence) or len(event) not in (3, 4):
+        raise TypeError("an event must be a (uid, metric, date) or (uid, metric, date, inc_amt) tuple, got %r"
+                        % (event,))
+    return (event[0], event[1], event[2], event[3] if len(event) == 4 else 1)
+
+
+def check_bulk(events: Any, chunk_size: Any) -> int:
+    """``chunk_size``, checked with the shape of ``events`` before a bulk load starts."""
+    size = arguments.integer(chunk_size, "chunk_size")
+    if size < 1:
+        raise ValueError("chunk_size must be at least 1, got %r" % (size,))
+    if isinstance(events, (str, bytes, Mapping)) or not (hasattr(events, "__iter__") or hasattr(events, "__aiter__")):
+        raise TypeError("events must be an iterable of (uid, metric, date[, inc_amt]) tuples, got %r" % (events,))
+    return size
+
+
+def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int = 10000) -> Plan[int]:
+    """Track many events in bulk; returns how many were tracked.
+
+    Each event is ``(uid, metric, date)`` or ``(uid, metric, date, inc_amt)``
+    (``inc_amt`` defaults to 1, a ``None`` date means today), one uid and one
+    metric each, checked like :meth:`track_metric`'s arguments.  ``events``
+    may be any iterable, a generator of any length included (on the asyncio
+    backend, an async iterable too): it is read
+    ``chunk_size`` events at a time, so memory does not grow with it.  The
+    increments of a chunk that hit the same counter are added up first, and
+    the chunk is sent as one pipeline per host (without MULTI/EXEC).
+
+    An invalid event raises ``TypeError`` or ``ValueError`` naming its index
+    before anything of its chunk is sent; every earlier chunk has then been
+    applied (``index // chunk_size * chunk_size`` events), no later one.
+    A Redis error reply (e.g. a counter key holding a non-integer) is raised
+    after the whole chunk ran, the other commands of that chunk applied.
+    """
+    size = check_bulk(events, chunk_size)
+    stream = events.__aiter__() if hasattr(events, "__aiter__") else iter(events)
+    done = 0
+    while True:
+        chunk = yield Take(stream, size)
+        if not chunk:
+            return done
+        yield Batch(bulk_commands(ks, chunk, done), atomic=False, replies=False)
+        done += len(chunk)
+
+
+def bulk_commands(ks: Keyspace, chunk: List[Any], first_index: int) -> List[Command]:
+    """The increments of ``chunk``, each counter once; raises on the first invalid event."""
+    merged: Dict[Tuple[str, str, datetime.date], int] = {}
+    get, date_type = merged.get, datetime.date
+    for index, event in enumerate(chunk):
+        try:
+            uid, name, day, amount = event if type(event) is tuple and len(event) == 4 else _event(event)
+            # Checks of the common types first: the full checks cost more than the rest of an event.
+            if type(uid) is not str or not uid or not uid.isascii():
+                uid = arguments.one_uid(uid)
+            if type(name) is not str or not name or not name.isascii():
+                name = arguments.one_metric(name)
+            if type(day) is not date_type:
+                day = datetime.date.today() if day is None else buckets.as_date(day)
+            if type(amount) is not int or not arguments.INT64_MIN <= amount <= arguments.INT64_MAX:
+                amount = arguments.integer(amount, "inc_amt")
+        except (TypeError, ValueError) as exc:
+            raise type(exc)("events[%d]: %s" % (first_index + index, exc)) from None
+        key = (uid, name, day)
+        merged[key] = get(key, 0) + amount
+
+    prefix, parts, user_hash, counter_key, field = (
+        ks.prefix, schema.tracking_parts, schema.user_hash, schema.counter_key, schema.field)
+    commands: List[Command] = []
+    year_fields: Dict[Tuple[str, str], int] = {}
+    totals: Dict[str, int] = {}
+    for (uid, name, day), amount in merged.items():
+        day_part, week_part, month_part, year_part = parts(day)
+        commands.append(("HINCRBY", user_hash(prefix, uid, month_part), field(name, day_part), amount))
+        year_key = user_hash(prefix, uid, year_part)
+        week = (year_key, field(name, week_part))
+        year_fields[week] = year_fields.get(week, 0) + amount
+        month = (year_key, field(name, month_part))
+        year_fields[month] = year_fields.get(month, 0) + amount
+        total = counter_key(prefix, uid, name)
+        totals[total] = totals.get(total, 0) + amount
+    commands += [("HINCRBY", key, field, amount) for (key, field), amount in year_fields.items()]
+    commands += [("INCRBY", key, amount) for key, amount in totals.items()]
+    return commands
+
+
+def track_count(ks: Keyspace, unique_identifier: Any, metric: Any, inc_amt: int = 1) -> Plan[int]:
+    """Add ``inc_amt`` to the all-time count only; returns the new count."""
+    key = schema.counter_key(ks.prefix, arguments.one_uid(unique_identifier), arguments.one_metric(metric))
+    return (yield Batch([("INCRBY", key, arguments.integer(inc_amt, "inc_amt"))]))[0]
+
+
+def set_metric_by_day(ks: Keyspace, unique_identifier: Any, metric: Any, date: DateLike, count: int,
+                      sync_agg: bool = True, update_counter: bool = True) -> Plan[List[List[int]]]:
+    """Overwrite the day count of every (uid, metric) with ``count``.
+
+    With ``update_counter`` the all-time count moves by the difference; with
+    ``sync_agg`` the week and month of ``date`` are recomputed from their days.
+    Returns ``[[1]]`` per pair whose day was new, ``[[0]]`` where it existed.
+    """
+    uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
+    day = buckets.as_date(date)
+    count = arguments.integer(count, "count")
+    pairs = [(uid, name) for uid in uids for name in metrics]
+    prefix = ks.prefix
+    writes: List[Command]
+    if update_counter:
+        writes = [("EVAL", SWAP_FIELD, 1, schema.month_hash(prefix, uid, day), schema.day_field(name, day), count)
+                  for uid, name in pairs]
+    else:
+        writes = [("HSET", schema.month_hash(prefix, uid, day), schema.day_field(name, day), count)
+                  for uid, name in pairs]
+    reads: List[Command] = []
+    positions: List[List[int]] = []
+    targets: List[Target] = []
+    if sync_agg:
+        table, targets = sync_table(day, day, weeks=True, months=True)
+        reads, positions = field_reads(ks, pairs, table, len(targets))
+    # The day's new value is swapped in before the sync reads it: same key,
+    # same node, and a node runs its pipeline in order.
+    replies = yield Batch(writes + reads)
+    done = replies[:len(writes)]
+    totals = add_up(positions, replies[len(writes):], len(pairs) * len(targets))
+    follow_up = sync_writes(ks, pairs, targets, totals)
+    if update_counter:
+        follow_up += [("INCRBY", schema.counter_key(prefix, uid, name), count - int(old or 0))
+                      for (uid, name), old in zip(pairs, done)]
+        done = [0 if old is not None else 1 for old in done]
+    if follow_up:
+        yield Batch(follow_up)
+    return [[reply] for reply in done]
+
+
+def sync_agg_metric(ks: Keyspace, unique_identifier: Any, metric: Any, start_date: DateLike,
+                    end_date: DateLike) -> Plan[None]:
+    """Recompute the weekly and monthly counts from ``start_date`` to ``end_date`` from the days."""
+    yield from sync(ks, unique_identifier, metric, start_date, end_date, weeks=True, months=True)
+
+
+def sync_week_metric(ks: Keyspace, unique_identifier: Any, metric: Any, start_date: DateLike,
+                     end_date: DateLike) -> Plan[None]:
+    """Recompute every week from ``start_date``'s Monday to ``end_date`` from its days."""
+    yield from sync(ks, unique_identifier, metric, start_date, end_date, weeks=True, months=False)
+
+
+def sync_month_metric(ks: Keyspace, unique_identifier: Any, metric: Any, start_date: DateLike,
+                      end_date: DateLike) -> Plan[None]:
+    """Recompute every month from ``start_date``'s month to ``end_date``'s from its days."""
+    yield from sync(ks, unique_identifier, metric, start_date, end_date, weeks=False, months=True)
+
+
+def sync(ks: Keyspace, unique_identifier: Any, metric: Any, start_date: Any, end_date: Any,
+         weeks: bool, months: bool) -> Plan[None]:
+    uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
+    start, end = arguments.sync_range(start_date, end_date)
+    pairs = [(uid, name) for uid in uids for name in metrics]
+    table, targets = sync_table(start, end, weeks, months)
+    # Each node's days are read in one snapshot, so a week or month is not
+    # summed from a mix of before and after a concurrent write to that node.
+    totals = yield from sum_fields(ks, pairs, table, len(targets), atomic=True)
+    writes = sync_writes(ks, pairs, targets, totals)
+    if writes:
+        yield Batch(writes)
+
+
+def sync_table(start: datetime.date, end: datetime.date, weeks: bool, months: bool
+               ) -> Tuple[FieldSums, List[Target]]:
+    """What a sync reads and writes, the same for every (uid, metric).
+
+    Returns the day fields to add up (offsets number the buckets) and, per
+    bucket, the ``(year hash period, field date text)`` its total is written
+    to.  Every bucket in the range is written, zeros included (K8).  A week that
+    runs into January stores each year's part in that year's hash, where
+    tracking puts it too, so that reads add up to the true week (C7).
+    """
+    synced: List[Tuple[Target, List[datetime.date]]] = []
+    if weeks:
+        for monday in buckets.mondays(start, buckets.count_weeks(start, end)):
+            for year, days in buckets.week_days_by_year(monday):
+                synced.append(((schema.year_period(year), schema.yy_mm_dd(monday)), days))
+    if months:
+        for first in buckets.months(start, buckets.count_months(start, end)):
+            synced.append(((schema.yy(first), schema.yy_mm(first)), buckets.days_in_month(first)))
+    table: FieldSums = {}
+    for offset, (_, days) in enumerate(synced):
+        for day in days:
+            add_field(table, schema.yy_mm(day), schema.yy_mm_dd(day), offset)
+    return table, [target for target, _ in synced]
+
+
+def sync_writes(ks: Keyspace, pairs: Pairs, targets: List[Target], totals: List[int]) -> List[Command]:
+    """One HSET per (pair, synced bucket) with its total (``totals`` is pair-major)."""
+    width, prefix = len(targets), ks.prefix
+    return [("HSET", schema.user_hash(prefix, uid, period), schema.field(name, date_text), totals[i * width + t])
+            for i, (uid, name) in enumerate(pairs) for t, (period, date_text) in enumerate(targets)]

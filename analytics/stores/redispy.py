@@ -1,0 +1,102 @@
+"""Every redis-py detail below its public API that the drivers rely on, in one place.
+
+Tested on redis-py 5.0 to 8.1 (the CI matrix runs the lowest and the newest).
+Each use is guarded: when an internal is missing or not what is expected, the
+drivers fall back to redis-py's public connection methods, which give the same
+bytes and replies, only slower.
+
+* ``hiredis.pack_command`` packs a pipeline in one C call per command;
+* the hiredis parsers (``redis._parsers._HiredisParser`` and its asyncio twin)
+  are read directly: they hand error replies back as objects, so no exception
+  is raised and caught per error reply, and no per-reply timeout is set up;
+* ``Connection.send_packed_command(..., check_health=False)``;
+* a cluster client's ``nodes_manager`` (``slots_cache``, ``initialize``), and on
+  the asyncio side a ``ClusterNode``'s own connections (``acquire_connection``,
+  ``release``).
+"""
+import inspect
+from typing import Any, Awaitable, Callable, List, Optional, Sequence
+
+import redis
+import redis.exceptions
+
+_hiredis_pack: Optional[Callable[..., bytes]] = None
+if getattr(redis.utils, "HIREDIS_AVAILABLE", False):
+    from hiredis import pack_command as _hiredis_pack
+_HiredisParser: Any = None
+_AsyncHiredisParser: Any = None
+try:
+    from redis._parsers import _AsyncHiredisParser, _HiredisParser
+except ImportError:  # pragma: no cover - redis-py < 5
+    pass
+
+
+def pack(conn: Any, commands: Sequence[Any]) -> List[bytes]:
+    """The bytes of ``commands`` as ``conn.send_packed_command`` takes them.
+
+    When redis-py itself packs with hiredis, so does this, with one C call per
+    command and none of redis-py's per-command Python work, which costs several
+    times more and was the largest client-side cost of a bulk load.  The bytes
+    are the same.
+    """
+    if _hiredis_pack is not None:
+        try:
+            return [b"".join([_hiredis_pack(command) for command in commands])]
+        except TypeError:
+            pass  # redis-py's packer then raises its own DataError for the bad argument
+    return conn.pack_commands(commands)
+
+
+def checkout(pool: Any) -> Any:
+    """A connection from a sync pool (redis-py < 5.1 still wants a command name)."""
+    try:
+        return pool.get_connection()
+    except TypeError:
+        return pool.get_connection("PIPELINE")
+
+
+def reply_reader(conn: Any) -> Callable[[], Any]:
+    """A function returning ``conn``'s next reply, an error reply as its exception object."""
+    parser: Any = getattr(conn, "_parser", None)
+    if _HiredisParser is not None and type(parser) is _HiredisParser:
+        return parser.read_response
+
+    def read() -> Any:
+        try:
+            return conn.read_response()
+        except redis.exceptions.ResponseError as exc:
+            return exc
+
+    return read
+
+
+def async_reply_reader(conn: Any) -> Callable[[], Awaitable[Any]]:
+    """The asyncio twin of :func:`reply_reader` (the caller bounds the time of the whole read)."""
+    parser: Any = getattr(conn, "_parser", None)
+    if _AsyncHiredisParser is not None and type(parser) is _AsyncHiredisParser:
+        return parser.read_response
+
+    async def read() -> Any:
+        try:
+            return await conn.read_response()
+        except redis.exceptions.ResponseError as exc:
+            return exc
+
+    return read
+
+
+def refresh_cluster(client: Any, failed: Optional[str]) -> Any:
+    """Reload a cluster client's slot map (a coroutine on the asyncio side), asking ``failed`` last.
+
+    Recent redis-py versions can ask a node that just failed last; older ones
+    may first wait a connect timeout on it.
+    """
+    manager = client.nodes_manager
+    if failed is not None and "last_failed_node_name" in inspect.signature(manager.initialize).parameters:
+        return manager.initialize(last_failed_node_name=failed)
+    return manager.initialize()
+
+
+def slot_owners(client: Any, key: Any) -> Any:
+    """The cluster nodes serving ``key``'s slot in the client's slot map (primary first), or ``None``."""
+    return client.nodes_manager.slots_cache.get(client.keyslot(key))

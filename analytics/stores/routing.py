@@ -1,0 +1,320 @@
+"""How a batch of commands becomes one pipeline per node, and replies come back in order.
+
+Pure: no sockets, no redis-py connections.  What happens on the wire is asked
+for by yielding one of three I/O requests, which a driver carries out and
+answers (:mod:`analytics.stores.sync` on redis-py's blocking connections,
+:mod:`analytics.stores.aio` on ``redis.asyncio``'s):
+
+* :class:`Send` - write each node its pipeline, all before reading any reply,
+  and answer with each node's replies (a lost node raises
+  :class:`~analytics.errors.HostUnavailableError` into the flow);
+* :class:`Refresh` - reload a cluster's slot map;
+* :class:`ScanNode` - one ``SCAN`` page of one node;
+* :class:`~analytics.plans.steps.Take` - the next items of the caller's input,
+  passed through from the plan unchanged.
+
+A *flow* is a generator yielding those requests and returning a result:
+:func:`run_plan` turns a backend plan (see :mod:`analytics.plans`) into one,
+routing each of the plan's steps with the store's :class:`Topology`.
+"""
+from typing import Any, Callable, Dict, Generator, Hashable, List, Optional, Sequence, Tuple
+
+import redis.exceptions
+
+from analytics.errors import HostUnavailableError
+from analytics.plans.steps import Batch, Scan, ScanPage
+
+#: ``(COMMAND, key, *args)``: every command a plan sends touches one key,
+#: which :func:`command_key` finds (``EVAL script 1 key ...`` has it fourth).
+Command = Tuple[Any, ...]
+
+#: How many times one batch follows MOVED/ASK replies before it gives up and
+#: raises the redirection (a slot moving again and again means a resharding storm).
+MAX_REDIRECTS = 5
+
+
+def command_key(command: Command) -> Any:
+    """The key a command touches, which decides the node it runs on."""
+    return command[3] if command[0] == "EVAL" else command[1]
+
+
+class Node:
+    """One Redis server: the name errors use, and the driver's handle on it.
+
+    ``client`` is whatever the driver talks through: a ``redis.Redis`` (sync), a
+    ``redis.asyncio.Redis``, or a ``redis.asyncio.cluster.ClusterNode``.
+    """
+
+    __slots__ = ("name", "client")
+
+    def __init__(self, name: str, client: Any):
+        self.name = name
+        self.client = client
+
+    def __repr__(self) -> str:
+        return "Node(%r)" % (self.name,)
+
+
+class Send:
+    """Write ``batches`` (``(node, commands)``), one pipeline each, then read every reply.
+
+    With ``atomic`` each pipeline is wrapped in MULTI/EXEC.  The answer is each
+    node's replies in order, error replies as exception objects in place.
+    """
+
+    __slots__ = ("batches", "atomic")
+
+    def __init__(self, batches: List[Tuple[Node, List[Command]]], atomic: bool):
+        self.batches = batches
+        self.atomic = atomic
+
+
+class Refresh:
+    """Reload the cluster's slot map, asking ``failed`` (a node name) last."""
+
+    __slots__ = ("failed", "applied")
+
+    def __init__(self, failed: Optional[str] = None, applied: Optional[bool] = False):
+        self.failed = failed
+        self.applied = applied
+
+
+class ScanNode:
+    """``SCAN cursor MATCH pattern COUNT count`` on one node; answered with ``(cursor, keys)``."""
+
+    __slots__ = ("node", "cursor", "pattern", "count")
+
+    def __init__(self, node: Node, cursor: int, pattern: str, count: int):
+        self.node, self.cursor, self.pattern, self.count = node, cursor, pattern, count
+
+
+Request = Any  # Send | Refresh | ScanNode | Take
+Flow = Generator[Request, Any, Any]
+
+
+class Topology:
+    """Where keys live: a pure view the flows consult (no I/O)."""
+
+    #: Set when the slot map must be reloaded before the next batch is routed.
+    stale = False
+    #: Whether a node can run a batch's commands in MULTI/EXEC (Redis Cluster
+    #: refuses transactions whose keys lie in different slots).
+    transactions = True
+
+    def node_for(self, key: Any) -> Node:
+        raise NotImplementedError
+
+    def primaries(self) -> List[Node]:
+        """Every node that holds data, in a stable order (scan cursors number them)."""
+        raise NotImplementedError
+
+    def node_at(self, host: str, port: int) -> Node:
+        """The node at an address a MOVED/ASK reply names (clusters only)."""
+        raise NotImplementedError
+
+
+class FixedTopology(Topology):
+    """A fixed list of nodes and a key -> index function (one host, or a 0.6.x ring)."""
+
+    def __init__(self, nodes: Sequence[Node], route: Callable[[Any], int]):
+        self.nodes = list(nodes)
+        self.route = route
+        self._one = self.nodes[0] if len(self.nodes) == 1 else None
+
+    def node_for(self, key: Any) -> Node:
+        return self._one or self.nodes[self.route(key)]
+
+    def primaries(self) -> List[Node]:
+        return list(self.nodes)
+
+
+def group(commands: Sequence[Command], node_for: Callable[[Any], Node]) -> List[Tuple[Node, List[int]]]:
+    """The positions of ``commands`` per node, nodes in order of first use."""
+    by_node: Dict[Hashable, Tuple[Node, List[int]]] = {}
+    for pos, command in enumerate(commands):
+        # command_key(), inlined: this loop runs once per command of every call.
+        node = node_for(command[3] if command[0] == "EVAL" else command[1])
+        entry = by_node.get(node.name)
+        if entry is None:
+            entry = by_node[node.name] = (node, [])
+        entry[1].append(pos)
+    return list(by_node.values())
+
+
+def group_commands(commands: Sequence[Command], node_for: Callable[[Any], Node]) -> List[Tuple[Node, List[Command]]]:
+    """``commands`` per node without their positions (for batches whose replies are not needed)."""
+    by_node: Dict[Hashable, Tuple[Node, List[Command]]] = {}
+    for command in commands:
+        node = node_for(command[3] if command[0] == "EVAL" else command[1])
+        entry = by_node.get(node.name)
+        if entry is None:
+            entry = by_node[node.name] = (node, [])
+        entry[1].append(command)
+    return list(by_node.values())
+
+
+def wrap(commands: List[Command], atomic: bool) -> List[Command]:
+    """A node's pipeline as sent: in MULTI/EXEC when ``atomic``."""
+    return [("MULTI",), *commands, ("EXEC",)] if atomic else commands
+
+
+def unwrap(replies: List[Any], count: int, atomic: bool) -> List[Any]:
+    """The ``count`` replies of a pipeline read back, MULTI/EXEC taken off.
+
+    A transaction refused while queueing (EXECABORT) reports the command that
+    was refused for each of its commands: none of them ran.
+    """
+    if not atomic:
+        return replies
+    executed = replies[-1]
+    if isinstance(executed, Exception):
+        refused = next((r for r in replies[1:-1] if isinstance(r, Exception)), executed)
+        return [refused] * count
+    return list(executed)
+
+
+def raise_errors(replies: Sequence[Any]) -> None:
+    """Raise the first error reply, if any (after the whole batch ran)."""
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
+
+
+def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True,
+            node: Optional[Node] = None) -> Flow:
+    """Run ``commands`` with one pipeline per node; return their replies in order.
+
+    ``node`` pins every command to that node (keys found there by a scan).  On a
+    cluster, commands answered with MOVED or ASK - refused, not applied - are
+    sent again to the node the reply names, and only they; ``atomic`` is not
+    honoured there (Redis Cluster refuses transactions across slots).  Error
+    replies are raised, the first one, after every command ran.
+    """
+    if not commands:
+        return []
+    if topology.stale:
+        yield Refresh()
+    atomic = atomic and topology.transactions
+    if node is not None:
+        groups = [(node, list(range(len(commands))))]
+    else:
+        groups = group(commands, topology.node_for)
+    replies: List[Any] = [None] * len(commands)
+    yield from _send(topology, commands, [(node, [(pos, False) for pos in where]) for node, where in groups],
+                     atomic, replies)
+    for _ in range(MAX_REDIRECTS):
+        redirected = [(pos, reply) for pos, reply in enumerate(replies) if isinstance(reply, redis.exceptions.AskError)]
+        if not redirected:
+            break
+        if any(isinstance(reply, redis.exceptions.MovedError) for _, reply in redirected):
+            yield Refresh(applied=None)
+        again: Dict[str, Tuple[Node, List[Tuple[int, bool]]]] = {}
+        for pos, reply in redirected:
+            target = topology.node_at(reply.host, reply.port)
+            asking = not isinstance(reply, redis.exceptions.MovedError)
+            again.setdefault(target.name, (target, []))[1].append((pos, asking))
+        yield from _send(topology, commands, list(again.values()), False, replies)
+    raise_errors(replies)
+    return replies
+
+
+def _send(topology: Topology, commands: Sequence[Command], plan: Sequence[Tuple[Node, List[Tuple[int, bool]]]],
+          atomic: bool, replies: List[Any]) -> Flow:
+    """Send each node its commands (``(position, asking)``) and put the replies in place."""
+    batches = []
+    for node, where in plan:
+        wire: List[Command] = []
+        for pos, asking in where:
+            if asking:
+                wire.append(("ASKING",))
+            wire.append(commands[pos])
+        batches.append((node, wire))
+    try:
+        results = yield Send(batches, atomic)
+    except HostUnavailableError as exc:
+        if isinstance(topology, FixedTopology):
+            raise
+        # A lost cluster node: the next call must reach whoever owns its slots now.
+        try:
+            yield Refresh(failed=exc.host)
+        except HostUnavailableError:
+            pass  # the topology is left stale: the next batch reloads the slot map first
+        raise
+    for (_, where), node_replies in zip(plan, results):
+        answers = iter(node_replies)
+        for pos, asking in where:
+            if asking:
+                next(answers)
+            replies[pos] = next(answers)
+
+
+def apply(topology: Topology, commands: Sequence[Command]) -> Flow:
+    """Run ``commands`` for their effect only, one pipeline per node, replies not put back in order.
+
+    The first error reply is raised after every command ran.  Used by bulk
+    loads, where putting a million replies back in order costs a third of the
+    client's time for nothing.
+    """
+    if not commands:
+        return None
+    if not isinstance(topology, FixedTopology):
+        yield from execute(topology, commands, atomic=False)
+        return None
+    if topology.stale:
+        yield Refresh()
+    results = yield Send(group_commands(commands, topology.node_for), False)
+    for node_replies in results:
+        raise_errors(node_replies)
+    return None
+
+
+def encode_cursor(index: int, cursor: int) -> str:
+    """A scan position across nodes as text: ``"0"`` is the start and the end of a walk."""
+    return "0" if index == 0 and cursor == 0 else "%d-%d" % (index, cursor)
+
+
+def decode_cursor(text: str) -> Tuple[int, int]:
+    """The ``(node index, node cursor)`` of :func:`encode_cursor`'s text; ``ValueError`` if it is not one."""
+    if text == "0":
+        return 0, 0
+    index, sep, cursor = text.partition("-")
+    if not sep or not index.isdigit() or not cursor.isdigit():
+        raise ValueError("cursor must be '0' or a cursor a previous page returned, got %r" % (text,))
+    return int(index), int(cursor)
+
+
+def scan(topology: Topology, step: Scan) -> Flow:
+    """One page of keys matching ``step.pattern``, walking the primaries one after the other."""
+    if topology.stale:
+        yield Refresh()
+    nodes = topology.primaries()
+    index, cursor = decode_cursor(step.cursor)
+    if index >= len(nodes):
+        raise ValueError("cursor %r names a node this store does not have" % (step.cursor,))
+    node = nodes[index]
+    cursor, keys = yield ScanNode(node, cursor, step.pattern, step.count)
+    cursor = int(cursor)
+    if cursor == 0:
+        index, cursor = index + 1, 0
+        if index == len(nodes):
+            index = 0
+    return ScanPage(encode_cursor(index, cursor), node, list(keys))
+
+
+def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
+    """A backend plan as one flow: each step it yields is routed here, its answer sent back."""
+    try:
+        step = next(plan)
+        while True:
+            if type(step) is Batch:
+                if step.replies:
+                    answer = yield from execute(topology, step.commands, step.atomic, step.node)
+                else:
+                    answer = yield from apply(topology, step.commands)
+            elif type(step) is Scan:
+                answer = yield from scan(topology, step)
+            else:
+                answer = yield step  # Take: reading the caller's input is the driver's
+            step = plan.send(answer)
+    except StopIteration as done:
+        return done.value

@@ -1,0 +1,168 @@
+"""The blocking driver: carries out the routing flows' I/O on redis-py's sync connections.
+
+Only this module (and its asyncio twin, :mod:`analytics.stores.aio`) writes to
+or reads from a socket.  It knows nothing of metrics or dates: it runs flows
+(:mod:`analytics.stores.routing`) and answers their requests.
+"""
+import itertools
+from typing import Any, Generator, List, Optional, Sequence, Tuple
+
+import redis
+import redis.exceptions
+
+from analytics.errors import ClosedError, HostTimeoutError, HostUnavailableError
+from analytics.plans.steps import Take
+from analytics.stores import redispy, routing
+from analytics.stores.routing import Command, Node, Refresh, ScanNode, Send, Topology
+
+IO_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+def host_error(node: Node, exc: BaseException, applied: Optional[bool]) -> HostUnavailableError:
+    """The library's error for a redis-py connection failure or timeout on ``node``."""
+    if isinstance(exc, HostUnavailableError):
+        return exc
+    cls = HostTimeoutError if isinstance(exc, (redis.exceptions.TimeoutError, TimeoutError)) else HostUnavailableError
+    return cls(node.name, exc, applied)
+
+
+def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool) -> List[List[Any]]:
+    """Send every node its commands as one pipeline and return each node's replies.
+
+    All pipelines are written before any reply is read, so the nodes work in
+    parallel without threads.  Error replies come back in place as exception
+    objects; a node that cannot be reached or stops answering raises
+    :class:`HostUnavailableError` naming it, after every other node's replies
+    have been read.  Nothing is ever re-sent.
+    """
+    sent: List[Any] = []
+    failure: Optional[HostUnavailableError] = None
+    for node, commands in batches:
+        try:
+            conn = redispy.checkout(node.client.connection_pool)
+        except IO_ERRORS as exc:
+            failure = failure or host_error(node, exc, applied=False)
+            sent.append(None)
+            continue
+        except BaseException:
+            _drop(zip((node for node, _ in batches), sent))
+            raise
+        try:
+            conn.send_packed_command(redispy.pack(conn, routing.wrap(list(commands), atomic)), check_health=False)
+        except BaseException as exc:
+            conn.disconnect()
+            node.client.connection_pool.release(conn)
+            if not isinstance(exc, (redis.exceptions.RedisError, OSError)):
+                _drop(zip((node for node, _ in batches), sent))
+                raise
+            failure = failure or host_error(node, exc, applied=None)
+            sent.append(None)
+            continue
+        sent.append(conn)
+
+    results: List[List[Any]] = []
+    for position, ((node, commands), conn) in enumerate(zip(batches, sent)):
+        if conn is None:
+            results.append([])
+            continue
+        try:
+            read = redispy.reply_reader(conn)
+            count = len(commands)
+            replies = [read() for _ in range(count + 2 if atomic else count)]
+            results.append(routing.unwrap(replies, count, atomic))
+        except BaseException as exc:
+            conn.disconnect()
+            if not isinstance(exc, IO_ERRORS):
+                _drop(zip((node for node, _ in batches[position + 1:]), sent[position + 1:]))
+                raise
+            failure = failure or host_error(node, exc, applied=None)
+            results.append([])
+        finally:
+            node.client.connection_pool.release(conn)
+    if failure is not None:
+        raise failure
+    return results
+
+
+def _drop(pairs: Any) -> None:
+    """Close connections whose replies will not be read (an interrupt, e.g. a request timeout).
+
+    Back in the pool unread they would hand the next call these replies; kept
+    out of it they would leak a socket per interrupted call.
+    """
+    for node, conn in pairs:
+        if conn is not None:
+            conn.disconnect()
+            node.client.connection_pool.release(conn)
+
+
+class SyncStore:
+    """Where a sync backend's plans run: a :class:`~analytics.stores.routing.Topology` and this driver."""
+
+    def __init__(self, topology: Topology):
+        self.topology = topology
+        #: Pipelines sent (one per node per batch): tests and benchmarks count round trips with it.
+        self.round_trips = 0
+        #: How many times the slot map was reloaded (clusters).
+        self.topology_refreshes = 0
+        self.closed = False
+
+    def run(self, flow: Generator[Any, Any, Any]) -> Any:
+        """Drive a flow to its end, answering each request; return its result."""
+        if self.closed:
+            raise ClosedError("this analytics backend is closed")
+        perform = self.perform
+        try:
+            request = next(flow)
+            while True:
+                try:
+                    answer = perform(request)
+                except Exception as exc:
+                    request = flow.throw(exc)
+                else:
+                    request = flow.send(answer)
+        except StopIteration as done:
+            return done.value
+
+    def perform(self, request: Any) -> Any:
+        kind = type(request)
+        if kind is Send:
+            self.round_trips += len(request.batches)
+            return send_batches(request.batches, request.atomic)
+        if kind is Take:
+            if hasattr(request.stream, "__anext__"):
+                raise TypeError("events is an async iterable: use the asyncio backend (analytics.aio)")
+            return list(itertools.islice(request.stream, request.size))
+        if kind is ScanNode:
+            node = request.node
+            try:
+                return node.client.scan(cursor=request.cursor, match=request.pattern, count=request.count)
+            except IO_ERRORS as exc:
+                raise host_error(node, exc, applied=None) from exc
+        if kind is Refresh:
+            return self.refresh(request.failed, request.applied)
+        raise TypeError("unknown request %r" % (request,))
+
+    def refresh(self, failed: Optional[str] = None, applied: Optional[bool] = False) -> None:
+        raise NotImplementedError  # only a cluster's topology asks for it
+
+    def execute(self, commands: Sequence[Command], atomic: bool = True) -> List[Any]:
+        """Run ``commands`` with one pipeline per node and return their replies in order."""
+        return self.run(routing.execute(self.topology, commands, atomic))
+
+    def apply(self, commands: Sequence[Command]) -> None:
+        """Run ``commands`` for their effect only (see :func:`routing.apply`)."""
+        self.run(routing.apply(self.topology, commands))
+
+    def primaries(self) -> List[Node]:
+        return self.topology.primaries()
+
+    def native(self) -> Any:
+        """The object :meth:`BaseAnalyticsBackend.get_backend` hands to applications."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close every connection the store opened; later calls raise :class:`ClosedError`."""
+        self.closed = True
+        for node in self.topology.primaries():
+            node.client.close()
