@@ -16,8 +16,7 @@ import datetime
 import importlib
 import json
 import os
-import sys
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import click
 import redis
