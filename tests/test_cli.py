@@ -311,11 +311,14 @@ def test_check_on_a_cluster_names_each_primary(cluster):
         sorted(str(port) for port in cluster.primary_ports())
 
 
-def test_demo_runs_on_the_configured_redis(url):
+def test_demo_runs_on_the_configured_redis_and_clears_what_it_wrote(url, db):
+    db.set("mine", "1")
+    commands_before = db.info("commandstats").get("cmdstat_hincrby", {}).get("calls", 0)
     done = invoke(["demo"], env_url=url)
     assert done.exit_code == 0
-    assert done.stdout.startswith("Using Redis at %s\n" % url)
-    assert done.stdout.endswith("cleared; keys left under the prefix: 0\n")
+    assert url in done.stdout.splitlines()[0]
+    assert db.info("commandstats")["cmdstat_hincrby"]["calls"] > commands_before
+    assert db.keys() == ["mine"]
 
 
 def test_settings_file_json_and_toml(flushed, tmp_path):
