@@ -320,7 +320,7 @@ def export_command(uid_prefix: str, start: Optional[datetime.date], end: Optiona
     days = counters = 0
     for page in transfer.export_pages(backend, uid_prefix, start, end):
         writer.write(page)
-        if page and page[0][2] is None:
+        if page and page[0][2] is None:  # export_pages never mixes day rows and counters in a page
             counters += len(page)
         else:
             days += len(page)
