@@ -10,6 +10,9 @@ for a host list) with an optional ``ANALYTICS_PREFIX``; with neither,
 
     analytics.track_metric(request.user.pk, "logins")
 
+and in async views ``from analytics.contrib.django import aanalytics`` and
+``await aanalytics.track_metric(...)``.
+
 ``analytics`` is built on first use in each process (again in a forked worker).
 ``manage.py check`` reports bad settings, ``manage.py analytics ...`` runs the
 ``analytics`` command line on them, and :mod:`analytics.contrib.django.testing`
@@ -17,7 +20,7 @@ gives tests a backend on a fresh prefix.
 """
 from typing import Any, Dict
 
-from analytics.contrib import LazyBackend, framework_settings
+from analytics.contrib import LazyAsyncBackend, LazyBackend, framework_settings
 
 
 def project_settings() -> Dict[str, Any]:
@@ -30,3 +33,7 @@ def project_settings() -> Dict[str, Any]:
 
 #: The project's backend, built on first use in each process.
 analytics = LazyBackend(project_settings)
+
+#: The project's asyncio backend for async views (``await aanalytics.track_metric(...)``),
+#: built on first use in each event loop; it follows :func:`analytics_for_tests`' prefix too.
+aanalytics = LazyAsyncBackend(lambda: dict(project_settings(), prefix=analytics.prefix))

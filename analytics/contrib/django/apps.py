@@ -10,9 +10,10 @@ SETTINGS = ("ANALYTICS", "ANALYTICS_URL", "ANALYTICS_PREFIX")
 
 def _settings_changed(setting: str, **kwargs: Any) -> None:
     if setting in SETTINGS:
-        from analytics.contrib.django import analytics
+        from analytics.contrib.django import aanalytics, analytics
 
         analytics.reset()
+        aanalytics.reset()
 
 
 class AnalyticsConfig(AppConfig):
