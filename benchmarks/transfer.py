@@ -16,7 +16,9 @@ Then, in alternating rounds, with medians and their ratio:
   ``track_metrics`` called directly with the same day rows already in memory.
   The command also parses the file and brings every all-time counter to its
   exported value (one ``get_counts`` per chunk of counter rows), which the
-  baseline does not.  Rate: day rows per second.
+  baseline does not.  Rate: day rows per second.  The **events** row imports
+  the same day rows as a plain CSV of events, without counter rows: the
+  parsing alone.
 
 The CPU ratio compares rows per CPU second of this process (the client side
 only), which a machine shared with other work disturbs less than wall time.
@@ -184,6 +186,18 @@ def main(argv: Optional[List[str]] = None) -> None:
             return target_backend.track_metrics(day_rows)
 
         import_rates = alternate(rounds, import_lib, import_plain, between=target_client.flushdb)
+
+        # The same day rows without the counter rows: what parsing alone costs.
+        events_file = os.path.join(folder, "events.csv")
+        with open(events_file, "w", encoding="utf-8") as handle:
+            handle.writelines("%s,%s,%s,%d\n" % (uid, metric, day.isoformat(), count)
+                              for uid, metric, day, count in day_rows)
+
+        def import_events() -> int:
+            run_cli(["--url", target, "--prefix", PREFIX, "import", events_file])
+            return len(day_rows)
+
+        events_rates = alternate(rounds, import_events, import_plain, between=target_client.flushdb)
         target_backend.close()
 
         memory = []
@@ -201,7 +215,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         print()
         print("%-8s %12s %12s %7s %10s  %s" % ("", "analytics", "baseline", "ratio", "cpu ratio", "unit"))
         for name, rates, unit in (("export", export_rates, "rows/s (raw SCAN+HGETALL dump)"),
-                                  ("import", import_rates, "day rows/s (track_metrics)")):
+                                  ("import", import_rates, "day rows/s (track_metrics), counters set too"),
+                                  ("events", events_rates, "day rows/s (track_metrics), a CSV of events")):
             print("%-8s %12.0f %12.0f %7.2f %10.2f  %s" % ((name,) + medians(rates) + (unit,)))
         print()
         print("peak RSS of python -m analytics (KiB):")
