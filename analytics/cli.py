@@ -30,6 +30,7 @@ from analytics.errors import HostUnavailableError
 LAZY_COMMANDS: Dict[str, str] = {}
 
 SESSION = "analytics.session"
+#: The prefix of a backend whose settings name none (the Redis backend's default).
 DEFAULT_PREFIX = "_analytics"
 NOT_CONFIGURED = ("no Redis configured: pass --url redis://HOST:6379/0 (repeat it for a host list), "
                   "--cluster redis://HOST:PORT or --settings FILE, or set %s" % config.ENV_URL)

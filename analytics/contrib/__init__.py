@@ -15,9 +15,8 @@ import weakref
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 from analytics import aio, config, create_analytic_backend
+from analytics.cli import DEFAULT_PREFIX
 from analytics.errors import ConfigurationError
-
-DEFAULT_PREFIX = "_analytics"
 
 
 def framework_settings(analytics: Any, url: Optional[Union[str, Sequence[str]]], prefix: Optional[str],
