@@ -403,6 +403,20 @@ def test_python_m_analytics_exit_statuses_and_one_line_errors(url):
     assert failed.stderr.count("\n") == 1
 
 
+def test_a_closed_pipe_stops_export_quietly(url, backend):
+    backend.track_metrics([("u%d" % i, "m", DAY) for i in range(20000)])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+               ANALYTICS_REDIS_URL=url)
+    process = subprocess.Popen([sys.executable, "-m", "analytics", "export"], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline() == b"uid,metric,date,count\n"
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(60) == 1
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
 # -- extending -------------------------------------------------------------------
 
 def test_a_lazily_registered_command_joins_the_group(tmp_path, monkeypatch, url):
