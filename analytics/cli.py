@@ -68,11 +68,6 @@ class AnalyticsGroup(click.Group):
             return super().invoke(ctx)
         except click.ClickException:
             raise
-        except BrokenPipeError:
-            # The reader went away (``analytics export | head``): stop quietly, and keep
-            # Python from failing again while flushing stdout at exit.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-            raise click.exceptions.Exit(1) from None
         except (HostUnavailableError, redis.exceptions.RedisError) as exc:
             raise Failure(str(exc), 1) from None
         except (ValueError, TypeError) as exc:
