@@ -34,7 +34,7 @@ def url(flushed):
 def test_views_async_views_fixture_helper_and_forked_worker_inside_django(url):
     done = run(["-m", "pytest", "django_checks.py", "-q"], url)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "5 passed" in done.stdout
+    assert "6 passed" in done.stdout
 
 
 def test_manage_py_check_passes_with_good_settings(url):

@@ -9,7 +9,9 @@ import json
 import os
 import uuid
 
+import pytest
 import redis
+from django.core.management import CommandError, call_command
 
 from analytics import create_analytic_backend, schema
 from analytics.contrib.django import aanalytics, analytics
@@ -98,3 +100,12 @@ def test_each_event_loop_gets_its_own_asyncio_backend(analytics_backend):
     first, second = asyncio.run(use()), asyncio.run(use())
     assert first is not second
     assert analytics_backend.get_count("post:6", "shares") == 2
+
+
+def test_call_command_runs_the_command_line(analytics_backend, capsys):
+    call_command("analytics", "track", "post:5", "likes", "--date", "2026-11-23", "--inc", "3")
+    assert capsys.readouterr().out == "post:5 likes 2026-11-23: day 3, week 3, month 3, all-time 3\n"
+    assert analytics_backend.get_count("post:5", "likes") == 3
+    with pytest.raises(CommandError, match="metric must not be empty") as raised:
+        call_command("analytics", "count", "post:5", "")
+    assert raised.value.returncode == 2
