@@ -78,6 +78,7 @@ class LazyBackend:
         self._backend: Any = None
         self._pid: Optional[int] = None
         self._override: Any = None
+        self._override_prefix = ""
 
     def backend_for_process(self) -> Any:
         """The real backend of this process (built now if needed)."""
@@ -119,7 +120,7 @@ class LazyBackend:
         settings = dict(self._settings())
         settings["prefix"] = prefix or "%s-test-%s" % (settings.get("prefix", DEFAULT_PREFIX), uuid.uuid4().hex[:12])
         backend = create_analytic_backend(settings)
-        saved = self._override, getattr(self, "_override_prefix", None)
+        saved = self._override, self._override_prefix
         self._override, self._override_prefix = backend, settings["prefix"]
         try:
             yield backend
