@@ -10,6 +10,7 @@ bytes and replies, only slower.
   are read directly: they hand error replies back as objects, so no exception
   is raised and caught per error reply, and no per-reply timeout is set up;
 * ``Connection.send_packed_command(..., check_health=False)``;
+* an asyncio connection's stream reader (``_reader.at_eof()``, see :func:`peer_closed`);
 * a cluster client's ``nodes_manager`` (``slots_cache``, ``initialize``), and on
   the asyncio side a ``ClusterNode``'s own connections (``acquire_connection``,
   ``release``).
@@ -83,6 +84,17 @@ def async_reply_reader(conn: Any) -> Callable[[], Awaitable[Any]]:
             return exc
 
     return read
+
+
+def peer_closed(conn: Any) -> bool:
+    """Whether an idle ``redis.asyncio`` connection's server has closed it (EOF seen on its stream).
+
+    redis.asyncio hands out such a connection as usable; writing to it then
+    fails only when the reply is awaited, when it is no longer known whether
+    the batch was applied.  Seen at check-out, it is reconnected first instead.
+    """
+    reader = getattr(conn, "_reader", None)
+    return reader is not None and getattr(reader, "at_eof", lambda: False)()
 
 
 def refresh_cluster(client: Any, failed: Optional[str]) -> Any:

@@ -11,7 +11,7 @@ answers (:mod:`analytics.stores.sync` on redis-py's blocking connections,
 * :class:`Refresh` - reload a cluster's slot map;
 * :class:`ScanNode` - one ``SCAN`` page of one node;
 * :class:`~analytics.plans.steps.Take` - the next items of the caller's input,
-  passed through from the plan unchanged.
+  and :class:`~analytics.plans.steps.Pause`, passed through from the plan unchanged.
 
 A *flow* is a generator yielding those requests and returning a result:
 :func:`run_plan` turns a backend plan (see :mod:`analytics.plans`) into one,
@@ -42,14 +42,16 @@ class Node:
     """One Redis server: the name errors use, and the driver's handle on it.
 
     ``client`` is whatever the driver talks through: a ``redis.Redis`` (sync), a
-    ``redis.asyncio.Redis``, or a ``redis.asyncio.cluster.ClusterNode``.
+    ``redis.asyncio.Redis``, or a ``redis.asyncio.cluster.ClusterNode``;
+    ``gate``, the asyncio driver's bound on connections in use at once.
     """
 
-    __slots__ = ("name", "client")
+    __slots__ = ("name", "client", "gate")
 
-    def __init__(self, name: str, client: Any):
+    def __init__(self, name: str, client: Any, gate: Any = None):
         self.name = name
         self.client = client
+        self.gate = gate
 
     def __repr__(self) -> str:
         return "Node(%r)" % (self.name,)
@@ -88,7 +90,7 @@ class ScanNode:
         self.node, self.cursor, self.pattern, self.count = node, cursor, pattern, count
 
 
-Request = Any  # Send | Refresh | ScanNode | Take
+Request = Any  # Send | Refresh | ScanNode | Take | Pause
 Flow = Generator[Request, Any, Any]
 
 
@@ -314,7 +316,7 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
             elif type(step) is Scan:
                 answer = yield from scan(topology, step)
             else:
-                answer = yield step  # Take: reading the caller's input is the driver's
+                answer = yield step  # Take and Pause: reading the caller's input, and yielding, are the driver's
             step = plan.send(answer)
     except StopIteration as done:
         return done.value

@@ -11,7 +11,7 @@ import redis
 import redis.exceptions
 
 from analytics.errors import ClosedError, HostTimeoutError, HostUnavailableError
-from analytics.plans.steps import Take
+from analytics.plans.steps import Pause, Take
 from analytics.stores import redispy, routing
 from analytics.stores.routing import Command, Node, Refresh, ScanNode, Send, Topology
 
@@ -129,6 +129,8 @@ class SyncStore:
         if kind is Send:
             self.round_trips += len(request.batches)
             return send_batches(request.batches, request.atomic)
+        if kind is Pause:
+            return None
         if kind is Take:
             if hasattr(request.stream, "__anext__"):
                 raise TypeError("events is an async iterable: use the asyncio backend (analytics.aio)")
