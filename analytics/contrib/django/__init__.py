@@ -25,7 +25,7 @@ from analytics.contrib import LazyAsyncBackend, LazyBackend, framework_settings
 
 def project_settings() -> Dict[str, Any]:
     """The backend settings of the Django project (raises ``ConfigurationError`` when there are none)."""
-    from django.conf import settings
+    from django.conf import settings  # type: ignore[import-untyped]
 
     return framework_settings(getattr(settings, "ANALYTICS", None), getattr(settings, "ANALYTICS_URL", None),
                               getattr(settings, "ANALYTICS_PREFIX", None), "the Django settings")
