@@ -6,7 +6,6 @@ are read back through plain redis-py clients, not through the backend.
 """
 import datetime
 import random
-import sys
 import threading
 
 import pytest
@@ -343,17 +342,6 @@ def test_c10_counter_serially(make):
     assert backend.get_count("u", "m") == 7
 
 
-def _skip_threads_on_one_loop_before_310(flavour):
-    # Found by tests/matrix.py: on Python 3.9 an asyncio lock binds the event loop
-    # current where it is made, and redis-py's asyncio connection pool makes one
-    # when the backend is built, here outside the loop that later runs it; once
-    # threads contend, its waiters land on the wrong loop.  Open for the asyncio
-    # driver (build such primitives in the running loop).
-    if flavour == "async" and sys.version_info < (3, 10):
-        pytest.skip("asyncio backend built outside its loop, used from threads: "
-                    "'attached to a different loop' on Python 3.9 (open issue)")
-
-
 def _race(workers):
     errors = []
     start = threading.Barrier(len(workers))
@@ -373,8 +361,7 @@ def _race(workers):
     assert not errors, errors
 
 
-def test_c10_no_lost_update_with_threads_on_different_days(make, flavour):
-    _skip_threads_on_one_loop_before_310(flavour)
+def test_c10_no_lost_update_with_threads_on_different_days(make):
     backend = make()
     days = [D(2012, 1, 1) + datetime.timedelta(days=i) for i in range(120)]
 
@@ -385,8 +372,7 @@ def test_c10_no_lost_update_with_threads_on_different_days(make, flavour):
     assert backend.get_count("u", "m") == 120
 
 
-def test_c10_no_lost_update_with_threads_on_the_same_day(flushed, make, flavour):
-    _skip_threads_on_one_loop_before_310(flavour)
+def test_c10_no_lost_update_with_threads_on_the_same_day(flushed, make):
     backend = make()
     day = D(2012, 2, 29)
 
