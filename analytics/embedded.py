@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Iterator, Optional
+from typing import Iterator
 
 _PR_SET_PDEATHSIG = 1
 
@@ -42,7 +42,7 @@ def embedded_redis(wait: float = 10.0) -> Iterator[str]:
     binary = server_binary()
     with tempfile.TemporaryDirectory(prefix="analytics-redis-") as folder:
         socket_path = os.path.join(folder, "redis.sock")
-        process: Optional[subprocess.Popen] = subprocess.Popen(
+        process = subprocess.Popen(
             [binary, "--port", "0", "--unixsocket", socket_path, "--unixsocketperm", "700", "--dir", folder,
              "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", os.path.join(folder, "redis.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
