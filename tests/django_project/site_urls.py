@@ -1,0 +1,8 @@
+from django.urls import path
+
+from counting import views
+
+urlpatterns = [
+    path("like/<str:post>/", views.like),
+    path("likes/<str:post>/", views.likes),
+]
