@@ -145,3 +145,4 @@ class BaseAnalyticsBackend:
     get_uid_metrics = _contract(plans.get_uid_metrics)
     scan_day_counts = _contract(plans.scan_day_counts)
     scan_counters = _contract(plans.scan_counters)
+    ping = _contract(plans.ping)
