@@ -123,6 +123,11 @@ class BaseAnalyticsBackend:
         self._keyspace = Keyspace(self._prefix)
         self._analytics_backend: Any = None
 
+    @property
+    def prefix(self) -> str:
+        """The key prefix of this backend (every key it writes starts with it and ``":"``)."""
+        return self._prefix
+
     def get_backend(self) -> Any:
         """The storage object the backend talks to (for the Redis backend, a nydus-like cluster)."""
         return self._analytics_backend
