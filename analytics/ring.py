@@ -14,7 +14,7 @@ does this one, so that a key lands on the same host as it always did:
 import bisect
 import hashlib
 import struct
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple, Union
 
 POINTS_PER_HASH = 4
 HASHES_PER_NODE = 40
@@ -22,9 +22,10 @@ _FOUR_UINT32 = struct.Struct("<4I")
 _ONE_UINT32 = struct.Struct("<I")
 
 
-def key_position(key: str) -> int:
-    """The ring position of a key."""
-    return _ONE_UINT32.unpack_from(hashlib.md5(key.encode("utf-8")).digest())[0]
+def key_position(key: Union[str, bytes]) -> int:
+    """The ring position of a key (text is hashed as its UTF-8 bytes, bytes as they are)."""
+    data = key if isinstance(key, bytes) else key.encode("utf-8")
+    return _ONE_UINT32.unpack_from(hashlib.md5(data).digest())[0]
 
 
 def node_points(identifier: str, hashes: int = HASHES_PER_NODE) -> List[int]:
@@ -65,13 +66,13 @@ class HashRing:
         """The whole ring, ascending: ``(point, host indexes)``."""
         return list(zip(self._points, self._owners))
 
-    def nodes_for(self, key: str) -> Tuple[int, ...]:
+    def nodes_for(self, key: Union[str, bytes]) -> Tuple[int, ...]:
         """Every host index that holds ``key``."""
         if self._single:
             return self._owners[0]
         slot = bisect.bisect_right(self._points, key_position(key))
         return self._owners[slot if slot < len(self._points) else 0]
 
-    def node_for(self, key: str) -> int:
+    def node_for(self, key: Union[str, bytes]) -> int:
         """The host index that holds ``key`` (the first one, if identifiers repeat)."""
         return self.nodes_for(key)[0]

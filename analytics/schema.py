@@ -24,11 +24,27 @@ Date = datetime.date
 
 
 def text(value: Any) -> str:
-    """Format a uid or metric the way 0.6.x's ``%s`` did (bytes are UTF-8 text, as in Python 2)."""
+    """Format a uid or metric the way 0.6.x's ``%s`` did on Python 2 (POLICY K4).
+
+    * bytes are UTF-8 text (Python 2's ``str``); invalid UTF-8 raises ``UnicodeDecodeError``;
+    * an ``int``, also of a subclass such as ``IntEnum``, is its integer's text
+      (``str()`` of an ``IntEnum`` member reads ``E.A`` before Python 3.11 and ``3``
+      from 3.11 on; the key must not depend on the Python version);
+    * a ``float`` is Python 2's ``str(float)``: 12 significant digits (``%.12g``),
+      plus ``.0`` when that reads as a whole number, so ``2 ** 0.5`` is
+      ``1.41421356237`` and ``1.0`` is ``1.0``, where Python 3 gives
+      ``1.4142135623730951`` and ``1.0``.
+    """
     if isinstance(value, str):
         return value
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("utf-8")
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        formatted = "%.12g" % float(value)
+        # Python 2 added ".0" only where the digits alone would read as an int ("1", "-0", "123456789012").
+        return formatted + ".0" if formatted.lstrip("-").isdigit() else formatted
     return str(value)
 
 

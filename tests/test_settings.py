@@ -84,9 +84,11 @@ def test_connection_options():
     assert unix["unix_socket_path"] == "/tmp/r.sock" and "host" not in unix and "port" not in unix
 
 
-def test_tls_options():
-    spec = one({"hosts": [{"host": "h", "ssl": True, "ssl_ca_certs": "/ca.pem", "ssl_cert_reqs": "required"}]})
-    assert spec.options["ssl"] is True and spec.options["ssl_ca_certs"] == "/ca.pem"
+def test_tls_options(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")  # TLS files must exist when the backend is built
+    spec = one({"hosts": [{"host": "h", "ssl": True, "ssl_ca_certs": str(ca), "ssl_cert_reqs": "required"}]})
+    assert spec.options["ssl"] is True and spec.options["ssl_ca_certs"] == str(ca)
     assert spec.options["ssl_cert_reqs"] == ssl.CERT_REQUIRED
     assert one({"hosts": ["rediss://h"]}).options["ssl"] is True
     with pytest.raises(ConfigurationError):

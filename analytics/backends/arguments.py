@@ -20,16 +20,36 @@ def name(value: Any, what: str) -> str:
         raise ValueError("%s must not be None" % what)
     if isinstance(value, bool) or not isinstance(value, _SCALARS):
         raise TypeError("%s must be a str or an int, got %r" % (what, value))
-    text = schema.text(value)
+    try:
+        text = schema.text(value)
+    except UnicodeDecodeError:
+        # A plain ValueError, not UnicodeDecodeError: callers re-raise it with their
+        # context as type(exc)(message), which UnicodeDecodeError's constructor refuses.
+        raise ValueError("%s %r is not UTF-8 text" % (what, value)) from None
     if not text:
         raise ValueError("%s must not be empty" % what)
+    return encodable(text, what, value)
+
+
+def encodable(text: str, what: str, value: Any = None) -> str:
+    """``text`` if it can be sent to Redis as UTF-8; a lone surrogate raises ``ValueError`` naming ``what``."""
     if not text.isascii():
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
             # Caught here, not when the batch is packed: by then other hosts may have theirs.
-            raise ValueError("%s %r is not valid Unicode (lone surrogate)" % (what, value)) from None
+            raise ValueError("%s %r is not valid Unicode (lone surrogate)"
+                             % (what, text if value is None else value)) from None
     return text
+
+
+def prefix(value: Any) -> str:
+    """A backend's key prefix: a non-empty str that can be encoded (checked when the backend is built)."""
+    if not isinstance(value, str):
+        raise TypeError("prefix must be a str, got %r" % (value,))
+    if not value:
+        raise ValueError("prefix must not be empty: clear_all() would then match every key")
+    return encodable(value, "prefix")
 
 
 def uids(value: Any) -> List[str]:
@@ -59,8 +79,14 @@ def one_metric(value: Any) -> str:
 
 
 def integer(value: Any, what: str) -> int:
+    """An ``int`` (``bool`` refused) as a plain ``int``: a subclass such as ``IntEnum`` is its value.
+
+    The plain ``int`` matters on the wire: packers format a subclass with its
+    own ``str()`` or refuse it.
+    """
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError("%s must be an int, got %r" % (what, value))
+    value = int(value)
     if not INT64_MIN <= value <= INT64_MAX:
         raise ValueError("%s must fit in a signed 64-bit integer (Redis' range), got %r" % (what, value))
     return value

@@ -14,6 +14,7 @@ import typing
 from typing import Any, Callable, Dict, Generator, Optional, Set, Tuple, TypeVar, Union
 
 from analytics import plans
+from analytics.backends import arguments
 from analytics.plans.steps import Keyspace
 
 if sys.version_info >= (3, 10):
@@ -90,14 +91,6 @@ def doors(make_door: Callable[[Any], Any]) -> Callable[[C], C]:
     return install
 
 
-def check_prefix(prefix: Any) -> str:
-    if not isinstance(prefix, str):
-        raise TypeError("prefix must be a str, got %r" % (prefix,))
-    if not prefix:
-        raise ValueError("prefix must not be empty: clear_all() would then match every key")
-    return prefix
-
-
 class _ClassPrefix:
     """The default of ``prefix``: the backend class's :attr:`_prefix` (``None`` is refused, as in 0.7.0)."""
 
@@ -119,7 +112,7 @@ class BaseAnalyticsBackend:
 
     def __init__(self, settings: Any = None, *, prefix: str = CLASS_PREFIX):
         self._settings = settings
-        self._prefix = check_prefix(self._prefix if prefix is CLASS_PREFIX else prefix)
+        self._prefix = arguments.prefix(self._prefix if prefix is CLASS_PREFIX else prefix)
         self._keyspace = Keyspace(self._prefix)
         self._analytics_backend: Any = None
 

@@ -12,13 +12,14 @@ on ``redis.asyncio``.
 from typing import Any, Mapping
 
 from analytics.backends.base import CLASS_PREFIX, BaseAnalyticsBackend, door, doors
+from analytics.backends.legacy import LegacyHelpers
 from analytics.stores.routing import run_plan
 from analytics.stores.settings import build_store
 from analytics.stores.sync import SyncStore
 
 
 @doors(door)
-class Redis(BaseAnalyticsBackend):
+class Redis(LegacyHelpers, BaseAnalyticsBackend):
     """Counters in Redis: one host, a host list placed like 0.6.x's, or Redis Cluster.
 
     ``settings`` is 0.6.x's ``{"hosts": [...], "defaults": {...}}``, or

@@ -52,7 +52,7 @@ def cluster_client_options(cluster: Union[str, Sequence[str]], options: Mapping[
     Every startup URL must use the same scheme and credentials: they are one
     cluster's, and redis-py applies one set of them to every node.
     """
-    from analytics.stores.settings import DEFAULT_TIMEOUT, parse_host_url, tls_options
+    from analytics.stores.settings import DEFAULT_TIMEOUT, check_tls_files, parse_host_url, tls_options
 
     urls = [cluster] if isinstance(cluster, str) else cluster
     if not isinstance(urls, (list, tuple)) or not urls or not all(isinstance(url, str) for url in urls):
@@ -61,6 +61,7 @@ def cluster_client_options(cluster: Union[str, Sequence[str]], options: Mapping[
         )
     if not isinstance(options, Mapping):
         raise ConfigurationError("settings['options'] must be a dict, got %r" % (options,))
+    check_tls_files(options, "settings['options']")
     unknown = sorted(set(options) - CLUSTER_OPTIONS)
     if unknown:
         raise ConfigurationError(
@@ -182,10 +183,13 @@ class ClusterStore(SyncStore):
     @classmethod
     def from_kwargs(cls, kwargs: Dict[str, Any]) -> "ClusterStore":
         """Connect with checked :func:`cluster_client_options` (raises :class:`HostUnavailableError`)."""
+        from analytics.stores.settings import check_cluster_mode
+
         try:
             client = RedisCluster(**kwargs)
         except (redis.exceptions.RedisClusterException, redis.exceptions.ConnectionError,
                 redis.exceptions.TimeoutError, OSError) as exc:
+            check_cluster_mode(kwargs)
             names = ", ".join(node.name for node in kwargs["startup_nodes"])
             raise HostUnavailableError("cluster (startup nodes %s)" % names, exc, applied=False) from exc
         return cls(client)

@@ -10,11 +10,13 @@ Forms accepted (see the README's "Settings" section):
 * ``{"cluster": url or [urls], "options": {...}}`` - Redis Cluster.
 * ``{"client": redis.Redis or redis.cluster.RedisCluster}`` - the application's own client.
 """
+import os
 import ssl as _ssl
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
+import redis.exceptions
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -171,13 +173,33 @@ def _check_text(merged: Mapping[str, Any], where: str) -> None:
                 raise ConfigurationError("%s: %s %r is not valid Unicode (lone surrogate)" % (where, key, value)) from None
 
 
+TLS_FILES = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
+
+
+def check_tls_files(settings: Mapping[str, Any], where: str) -> None:
+    """Each TLS file setting must name a readable file.
+
+    Checked when the backend is built: otherwise a missing certificate shows up
+    only at the first call, as an unavailable host.
+    """
+    for key in TLS_FILES:
+        path = settings.get(key)
+        if not path:
+            continue
+        if not isinstance(path, str):
+            raise ConfigurationError("%s: %s must be a file path (str), got %r" % (where, key, path))
+        if not os.path.isfile(path):
+            raise ConfigurationError("%s: %s %r does not exist or is not a file" % (where, key, path))
+        if not os.access(path, os.R_OK):
+            raise ConfigurationError("%s: %s %r is not readable" % (where, key, path))
+
+
 def tls_options(merged: Mapping[str, Any], where: str) -> Dict[str, Any]:
-    """redis-py's TLS keyword arguments from ``ssl_*`` settings."""
+    """redis-py's TLS keyword arguments from ``ssl_*`` settings (their files checked)."""
     options: Dict[str, Any] = {"ssl": True}
-    for key in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
+    check_tls_files(merged, where)
+    for key in TLS_FILES:
         if merged.get(key):
-            if not isinstance(merged[key], str):
-                raise ConfigurationError("%s: %s must be a file path (str), got %r" % (where, key, merged[key]))
             options[key] = merged[key]
     reqs = merged.get("ssl_cert_reqs")
     if reqs is not None:
@@ -189,6 +211,36 @@ def tls_options(merged: Mapping[str, Any], where: str) -> Dict[str, Any]:
             raise ConfigurationError("%s: ssl_cert_reqs must be none, optional or required, got %r" % (where, reqs))
         options["ssl_cert_reqs"] = reqs
     return options
+
+
+#: What a plain client needs to reach a cluster's startup node the way the cluster client would.
+_PROBE_KEYS = frozenset({"username", "password", "socket_timeout", "socket_connect_timeout", "credential_provider",
+                         "protocol"})
+
+
+def check_cluster_mode(client_options: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigurationError` if a startup node answers but is not in cluster mode.
+
+    Called after the cluster client could not be built.  redis-py reports a
+    standalone server like a node that cannot be reached; asking each node
+    ``INFO cluster`` with a plain client tells the two apart.  Nodes that do
+    not answer are left for the caller to report as unavailable.
+    """
+    startup: Sequence[Any] = client_options["startup_nodes"]
+    options = {key: value for key, value in client_options.items() if key in _PROBE_KEYS or key.startswith("ssl")}
+    for node in startup:
+        probe = redis.Redis(host=node.host, port=node.port, retry=Retry(NoBackoff(), 0), **options)
+        try:
+            enabled = probe.info("cluster").get("cluster_enabled")
+        except (redis.exceptions.RedisError, OSError):
+            continue
+        finally:
+            probe.close()
+        if not enabled:
+            raise ConfigurationError(
+                "settings['cluster']: %s:%s answered, but it is not in cluster mode (cluster_enabled:0); "
+                "for a standalone server use {'hosts': [...]}" % (node.host, node.port)
+            )
 
 
 def resolve_hosts(settings: Mapping[str, Any]) -> List[HostSpec]:
