@@ -16,8 +16,7 @@ import datetime
 import importlib
 import json
 import os
-import sys
-from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import click
 import redis
@@ -80,26 +79,28 @@ class AnalyticsGroup(click.Group):
 class Session:
     """Where a command gets its backend: settings to build one from, or an application's own backend.
 
-    ``settings`` is the :func:`analytics.create_analytic_backend` dict (``None``
-    when nothing is configured); ``shared`` returns an application's backend,
-    which the commands then use and do not close.
+    ``settings()`` returns the :func:`analytics.create_analytic_backend` dict
+    (``None`` when nothing is configured); it is called once, when a command
+    first needs it.  ``shared()``, if given, returns an application's backend,
+    which the commands use and do not close.
     """
 
-    def __init__(self, settings: Optional[Callable[[], Optional[Dict[str, Any]]]],
-                 shared: Optional[Callable[[], Any]] = None, hint: str = NOT_CONFIGURED):
-        self._settings = settings
+    def __init__(self, settings: Callable[[], Optional[Dict[str, Any]]], shared: Optional[Callable[[], Any]] = None):
+        self._read_settings = settings
+        self._settings: Optional[Dict[str, Any]] = None
         self._shared = shared
-        self._hint = hint
         self._backend: Any = None
         self._owned = False
 
     @property
     def settings(self) -> Dict[str, Any]:
-        """The backend settings; a usage error (exit 2) saying how to configure when there are none."""
-        found = self._settings() if self._settings is not None else None
-        if found is None:
-            raise Failure(self._hint, 2)
-        return found
+        """The backend settings; an error (exit 2) saying how to configure when there are none."""
+        if self._settings is None:
+            found = self._read_settings()
+            if found is None:
+                raise Failure(NOT_CONFIGURED, 2)
+            self._settings = found
+        return self._settings
 
     @property
     def prefix(self) -> str:

@@ -109,23 +109,8 @@ def _checked(line: int, uid: Any, metric: Any, day: Optional[datetime.date], cou
     return (uid, metric, day, count)
 
 
-class _Dates:
-    """``"YYYY-MM-DD"`` -> date, remembered (files repeat a few hundred dates over millions of rows)."""
-
-    def __init__(self) -> None:
-        self.known: Dict[str, datetime.date] = {}
-
-    def parse(self, text: str) -> datetime.date:
-        day = self.known.get(text)
-        if day is None:
-            if len(text) != 10:
-                raise ValueError
-            day = self.known[text] = datetime.date.fromisoformat(text)
-        return day
-
-
-def read_stored(lines: Iterable[str], fmt: Optional[str] = None) -> Iterator[Tuple[int, Union[StoredRow, BadRow]]]:
-    """``(line number, row)`` for each row of an export file or events CSV; a bad row comes as a :class:`BadRow`.
+def read_stored(lines: Iterable[str], fmt: Optional[str] = None) -> Iterator[Union[StoredRow, BadRow]]:
+    """Each row of an export file or events CSV; a bad row comes as a :class:`BadRow` naming its line.
 
     ``fmt`` is ``"csv"``, ``"ndjson"`` or ``None`` (NDJSON when the first
     non-blank line starts with ``{``).  A CSV may start with the
@@ -151,56 +136,70 @@ def read_stored(lines: Iterable[str], fmt: Optional[str] = None) -> Iterator[Tup
     yield from reader(rejoined())
 
 
-def _read_csv(lines: Iterable[str]) -> Iterator[Tuple[int, Union[StoredRow, BadRow]]]:
+def _read_csv(lines: Iterable[str]) -> Iterator[Union[StoredRow, BadRow]]:
     reader = csv.reader(lines)
-    dates = _Dates()
-    parse, known = dates.parse, dates.known
-    checked = _checked
+    known: Dict[str, datetime.date] = {}
     header = list(STORED_HEADER)
+    # The loop runs once per row of files of millions of rows: the common case
+    # (a known date, a valid count) takes dictionary lookups and one int() only.
     for fields in reader:
-        line = reader.line_num
         if len(fields) != 4:
-            if not fields:
-                continue
-            yield line, BadRow(line, "expected 4 fields (uid,metric,date,count), got %d" % len(fields))
+            if fields:
+                yield BadRow(reader.line_num, "expected 4 fields (uid,metric,date,count), got %d" % len(fields))
             continue
         uid, metric, date_text, count_text = fields
-        if line == 1 and fields == header:
-            continue
-        try:
-            day = known.get(date_text) or (parse(date_text) if date_text else None)
-        except ValueError:
-            yield line, BadRow(line, "date must be YYYY-MM-DD or empty (an all-time counter), got %r" % date_text)
-            continue
+        day = known.get(date_text)
+        if day is None and date_text:
+            if reader.line_num == 1 and fields == header:
+                continue
+            day = _new_date(known, date_text)
+            if day is None:
+                yield BadRow(reader.line_num,
+                             "date must be YYYY-MM-DD or empty (an all-time counter), got %r" % date_text)
+                continue
         try:
             count = int(count_text)
         except ValueError:
-            yield line, BadRow(line, "count must be an integer, got %r" % count_text)
+            yield BadRow(reader.line_num, "count must be an integer, got %r" % count_text)
             continue
         if uid and metric and INT64_MIN <= count <= INT64_MAX:
-            yield line, (uid, metric, day, count)
+            yield (uid, metric, day, count)
         else:
-            yield line, checked(line, uid, metric, day, count)
+            yield _checked(reader.line_num, uid, metric, day, count)
 
 
-def _read_ndjson(lines: Iterable[str]) -> Iterator[Tuple[int, Union[StoredRow, BadRow]]]:
-    dates = _Dates()
+def _new_date(known: Dict[str, datetime.date], text: str) -> Optional[datetime.date]:
+    """Parse and remember a ``YYYY-MM-DD`` date; ``None`` if it is not one."""
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        day = known[text] = datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day
+
+
+def _read_ndjson(lines: Iterable[str]) -> Iterator[Union[StoredRow, BadRow]]:
+    known: Dict[str, datetime.date] = {}
     for line, text in enumerate(lines, 1):
         if not text.strip():
             continue
         try:
             item = json.loads(text)
         except ValueError as exc:
-            yield line, BadRow(line, "not valid JSON: %s" % exc)
+            yield BadRow(line, "not valid JSON: %s" % exc)
             continue
         if not isinstance(item, dict) or set(item) != set(STORED_HEADER):
-            yield line, BadRow(line, "expected an object with the keys uid, metric, date and count, got %.80s"
-                               % text.strip())
+            yield BadRow(line, "expected an object with the keys uid, metric, date and count, got %.80s"
+                         % text.strip())
             continue
         date_text = item["date"]
-        try:
-            day = None if date_text is None else dates.parse(date_text)
-        except (ValueError, TypeError):
-            yield line, BadRow(line, "date must be YYYY-MM-DD or null (an all-time counter), got %r" % (date_text,))
-            continue
-        yield line, _checked(line, item["uid"], item["metric"], day, item["count"])
+        day = None
+        if date_text is not None:
+            day = known.get(date_text) if isinstance(date_text, str) else None
+            if day is None:
+                day = _new_date(known, date_text) if isinstance(date_text, str) else None
+                if day is None:
+                    yield BadRow(line, "date must be YYYY-MM-DD or null (an all-time counter), got %r" % (date_text,))
+                    continue
+        yield _checked(line, item["uid"], item["metric"], day, item["count"])

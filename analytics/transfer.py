@@ -12,7 +12,7 @@ holding data, day rows add to what is there and counter rows still set the
 all-time counts to the exported values.
 """
 import datetime
-from typing import Any, Callable, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
 
 from analytics.formats import BadRow, StoredRow
 
@@ -66,26 +66,23 @@ class ImportStopped(ValueError):
         self.summary = summary
 
 
-def import_rows(backend: Any, rows: Iterable[Tuple[int, Union[StoredRow, BadRow]]], skip_bad: bool = False,
-                chunk_size: int = CHUNK, progress: Optional[Callable[[int], None]] = None) -> ImportSummary:
-    """Apply ``(line, row)`` pairs as :func:`analytics.formats.read_stored` yields them, in order.
+def import_rows(backend: Any, rows: Iterable[Union[StoredRow, BadRow]], skip_bad: bool = False,
+                chunk_size: int = CHUNK) -> ImportSummary:
+    """Apply rows as :func:`analytics.formats.read_stored` yields them, in order.
 
     Runs of day rows go to ``backend.track_metrics`` ``chunk_size`` at a time;
     runs of counter rows are read back with ``get_counts`` and moved with
     ``track_count`` where they differ.  A :class:`~analytics.formats.BadRow`
     raises :class:`ImportStopped` after every row before it was applied, or
-    with ``skip_bad`` is recorded in the summary and skipped.  ``progress``
-    is called with the number of rows applied by each chunk.
+    with ``skip_bad`` is recorded in the summary and skipped.
     """
     summary = ImportSummary()
-    events: List[Tuple[str, str, datetime.date, int]] = []
+    events: List[StoredRow] = []
     counters: List[Tuple[str, str, int]] = []
 
     def flush_events() -> None:
         backend.track_metrics(events, chunk_size=len(events))
         summary.day_rows += len(events)
-        if progress is not None:
-            progress(len(events))
         events.clear()
 
     def flush_counters() -> None:
@@ -95,11 +92,9 @@ def import_rows(backend: Any, rows: Iterable[Tuple[int, Union[StoredRow, BadRow]
                 backend.track_count(uid, metric, wanted - have)
                 summary.counters_changed += 1
         summary.counter_rows += len(counters)
-        if progress is not None:
-            progress(len(counters))
         counters.clear()
 
-    for _, row in rows:
+    for row in rows:
         if isinstance(row, BadRow):
             if not skip_bad:
                 if events:
@@ -108,18 +103,17 @@ def import_rows(backend: Any, rows: Iterable[Tuple[int, Union[StoredRow, BadRow]
                     flush_counters()
                 raise ImportStopped(row, summary)
             summary.skipped.append(row)
-            continue
-        uid, metric, day, count = row
-        if day is not None:
+        elif row[2] is not None:
             if counters:
                 flush_counters()
-            events.append((uid, metric, day, count))
+            # A day row is already the (uid, metric, date, count) event track_metrics takes.
+            events.append(row)
             if len(events) >= chunk_size:
                 flush_events()
         else:
             if events:
                 flush_events()
-            counters.append((uid, metric, count))
+            counters.append((row[0], row[1], row[3]))
             if len(counters) >= chunk_size:
                 flush_counters()
     if events:

@@ -162,7 +162,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         export_rates = alternate(rounds, export_lib, lambda: raw_dump(source_client, raw_file))
 
         with open(export_file, encoding="utf-8") as handle:
-            day_rows = [row for _, row in read_stored(handle) if row[2] is not None]
+            day_rows = [row for row in read_stored(handle) if row[2] is not None]
         target_client = server.client(1)
         target_backend = Redis({"hosts": [target]}, prefix=PREFIX)
 
