@@ -64,8 +64,10 @@ def error_field(message: str) -> Optional[str]:
         return FIELDS.get(first.group(), first.group())
     if text.startswith("each metric identifier"):
         return "pairs"
-    missing = _ONLY.search(text)
-    return FIELDS[missing.group(1)] if missing else None
+    given = _ONLY.search(text)
+    if given:
+        return "to" if given.group(1) == "start_date" else "from"
+    return None
 
 
 def error_body(status: int, message: str, **extra: Any) -> Dict[str, Any]:

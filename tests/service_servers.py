@@ -8,6 +8,7 @@ stopped by PID.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -53,9 +54,12 @@ class Service:
             if self.process.poll() is not None:
                 raise RuntimeError("analytics serve exited with %s: %s" % (self.process.returncode, self.output()))
             try:
-                httpx.get(self.url + "/healthz", timeout=1)
+                # A plain connect first: each httpx.get() builds an SSL context, too slow to poll with.
+                socket.create_connection((self.host if self.host != "0.0.0.0" else "127.0.0.1", self.port),
+                                         timeout=0.2).close()
+                httpx.get(self.url.replace("0.0.0.0", "127.0.0.1") + "/healthz", timeout=5)
                 return self
-            except httpx.TransportError:
+            except (OSError, httpx.TransportError):
                 if time.monotonic() > deadline:
                     raise RuntimeError("analytics serve did not start: %s" % self.output())
                 time.sleep(0.05)

@@ -484,12 +484,17 @@ def check_token(request: Request, tokens: Tokens, scope: str) -> None:
                                                                          scope))
 
 
-async def http_error(request: Request, exc: Exception) -> Response:
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    message = {404: "no such endpoint: %s" % request.url.path,
-               405: "%s is not allowed on %s" % (request.method, request.url.path)}.get(status, "error")
-    headers = getattr(exc, "headers", None)
-    return error_response(status, webapi.error_body(status, message), headers)
+def http_errors(methods: Mapping[str, List[str]]) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """Starlette's own 404 and 405 answers as API errors (a 405 lists every method of the path)."""
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        message = {404: "no such endpoint: %s" % request.url.path,
+                   405: "%s is not allowed on %s" % (request.method, request.url.path)}.get(status, "error")
+        headers = {"Allow": ", ".join(methods.get(request.url.path, []))} if status == 405 else None
+        return error_response(status, webapi.error_body(status, message), headers)
+
+    return http_error
 
 
 def create_app(backend: Any, tokens: Optional[Tokens] = None, max_body: int = DEFAULT_MAX_BODY,
@@ -544,6 +549,9 @@ def create_app(backend: Any, tokens: Optional[Tokens] = None, max_body: int = DE
             if close_backend:
                 await backend.aclose()
 
+    methods: Dict[str, List[str]] = {}
+    for path, method, _, _ in table:
+        methods.setdefault(path, []).extend(["GET", "HEAD"] if method == "GET" else [method])
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                     exception_handlers={HTTPException: http_error})
+                     exception_handlers={HTTPException: http_errors(methods)})
 
