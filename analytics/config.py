@@ -17,6 +17,7 @@ the demo uses, or refuse).
 import json
 import os
 import re
+import sys
 from typing import Any, Dict, Mapping, Optional, Sequence
 
 from analytics.errors import ConfigurationError
@@ -39,11 +40,12 @@ def read_settings_file(path: str) -> Dict[str, Any]:
         raise ConfigurationError("settings file %s: %s" % (path, exc.strerror or exc)) from None
     try:
         if path.endswith(".toml"):
-            try:
+            if sys.version_info >= (3, 11):
                 import tomllib
-            except ImportError:  # Python < 3.11
-                raise ConfigurationError("settings file %s: TOML needs Python 3.11 or newer; use JSON" % path) from None
-            loaded = tomllib.loads(raw.decode("utf-8"))
+
+                loaded = tomllib.loads(raw.decode("utf-8"))
+            else:
+                raise ConfigurationError("settings file %s: TOML needs Python 3.11 or newer; use JSON" % path)
         else:
             loaded = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:

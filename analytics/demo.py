@@ -17,7 +17,7 @@ import os
 import tempfile
 from typing import Any, Iterable, Iterator, Tuple
 
-from analytics import create_analytic_backend, schema
+from analytics import create_analytic_backend
 
 #: The demo's own key prefix: clearing it cannot touch an application's data.
 PREFIX = "analytics-demo"

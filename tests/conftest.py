@@ -11,6 +11,12 @@ from servers import RedisServer  # noqa: E402
 from cluster_servers import cluster, redis_cluster  # noqa: E402,F401
 
 
+@pytest.fixture(params=["sync", "async"])
+def flavour(request):
+    """Run the test on the sync backend and on the asyncio one (see flavours.Blocking)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def redis_server():
     """A redis-server started for this test session (killed at the end)."""

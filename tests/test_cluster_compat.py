@@ -11,7 +11,7 @@ import pytest
 
 import compat_replay as cr
 
-from analytics.backends.redis import Redis
+from flavours import make_backend
 
 pytestmark = pytest.mark.cluster
 
@@ -33,8 +33,8 @@ def cluster_harness(cluster, backend):
 
 
 @pytest.mark.parametrize("config, scenario", list(cr.layout_params()))
-def test_layout_scenario_on_the_cluster(cluster, config, scenario):
-    backend = Redis({"cluster": cluster.url(0)}, **scenario.get("instance_kwargs", {}))
+def test_layout_scenario_on_the_cluster(cluster, flavour, config, scenario):
+    backend = make_backend(flavour, {"cluster": cluster.url(0)}, **scenario.get("instance_kwargs", {}))
     try:
         not_compared = cr.replay_scenario(scenario, config, cluster_harness(cluster, backend))
     finally:
@@ -44,17 +44,17 @@ def test_layout_scenario_on_the_cluster(cluster, config, scenario):
 
 @pytest.fixture(scope="module")
 def seeded_cluster(redis_cluster):
-    """Seeds a dataset on the emptied cluster, once per run of consecutive queries of that dataset."""
+    """Seeds a dataset on the emptied cluster, once per run of consecutive queries of that dataset and flavour."""
     state = {"name": None, "harness": None}
 
-    def seed(dataset):
-        if state["name"] != dataset["name"]:
+    def seed(dataset, flavour):
+        if state["name"] != (dataset["name"], flavour):
             if state["harness"] is not None:
                 state["harness"].backend.store.close()
             redis_cluster.flushall()
-            backend = Redis({"cluster": redis_cluster.url(0)}, **dataset.get("instance_kwargs", {}))
+            backend = make_backend(flavour, {"cluster": redis_cluster.url(0)}, **dataset.get("instance_kwargs", {}))
             cr.seed_dataset(dataset, backend)
-            state.update(name=dataset["name"], harness=cluster_harness(redis_cluster, backend))
+            state.update(name=(dataset["name"], flavour), harness=cluster_harness(redis_cluster, backend))
         return state["harness"]
 
     yield seed
@@ -62,7 +62,8 @@ def seeded_cluster(redis_cluster):
         state["harness"].backend.store.close()
 
 
+@pytest.mark.parametrize("flavour_name", ["sync", "async"])
 @pytest.mark.parametrize("dataset, query", list(cr.query_params()))
-def test_query_on_the_cluster(seeded_cluster, dataset, query):
+def test_query_on_the_cluster(seeded_cluster, dataset, query, flavour_name):
     # Every query gave the same result on three hosts and on one host (compat README 5).
-    cr.check_query(dataset, query, "three_hosts", seeded_cluster(dataset))
+    cr.check_query(dataset, query, "three_hosts", seeded_cluster(dataset, flavour_name))

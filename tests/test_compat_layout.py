@@ -12,7 +12,7 @@ import pytest
 import compat_replay as cr
 from conftest import host_settings
 
-from analytics.backends.redis import Redis
+from flavours import make_backend
 
 
 def _op_skips():
@@ -24,15 +24,15 @@ def _op_skips():
                     yield pytest.param(key, id="%s-%s" % (config, key), marks=pytest.mark.skip(reason=cr.SKIPS[key]))
 
 
-def _harness(server, config, scenario):
+def _harness(server, config, scenario, flavour="sync"):
     dbs = cr.host_dbs(config)
-    backend = Redis(host_settings(server, dbs), **scenario.get("instance_kwargs", {}))
+    backend = make_backend(flavour, host_settings(server, dbs), **scenario.get("instance_kwargs", {}))
     return cr.host_list_harness(backend, [server.client(db) for db in dbs])
 
 
 @pytest.mark.parametrize("config, scenario", list(cr.layout_params()))
-def test_scenario(flushed, config, scenario):
-    harness = _harness(flushed, config, scenario)
+def test_scenario(flushed, flavour, config, scenario):
+    harness = _harness(flushed, config, scenario, flavour)
     try:
         not_compared = cr.replay_scenario(scenario, config, harness)
     finally:

@@ -11,7 +11,7 @@ import pytest
 import compat_replay as cr
 from conftest import host_settings
 
-from analytics.backends.redis import Redis
+from flavours import make_backend
 
 
 def _cases():
@@ -21,13 +21,13 @@ def _cases():
 
 
 @pytest.fixture
-def seeded(flushed):
+def seeded(flushed, flavour):
     """Builds the backend for (config, dataset) and seeds it; closes it afterwards."""
     opened = []
 
     def seed(config, dataset):
         dbs = cr.host_dbs(config)
-        backend = Redis(host_settings(flushed, dbs), **dataset.get("instance_kwargs", {}))
+        backend = make_backend(flavour, host_settings(flushed, dbs), **dataset.get("instance_kwargs", {}))
         opened.append(backend)
         cr.seed_dataset(dataset, backend)
         return cr.host_list_harness(backend, [flushed.client(db) for db in dbs])

@@ -13,6 +13,7 @@ import compat_replay as cr
 from conftest import host_settings
 
 from analytics.backends.redis import Redis
+from flavours import make_backend
 
 D = datetime.date
 DT = datetime.datetime
@@ -20,12 +21,12 @@ THREE_DBS = [3, 4, 5]
 
 
 @pytest.fixture
-def make(flushed):
-    """Builds backends on the session server (placed like localhost:6379/N); closes them afterwards."""
+def make(flushed, flavour):
+    """Builds backends (sync, then asyncio) on the session server (placed like localhost:6379/N); closes them afterwards."""
     opened = []
 
     def build(dbs=THREE_DBS, **kwargs):
-        backend = Redis(host_settings(flushed, dbs), **kwargs)
+        backend = make_backend(flavour, host_settings(flushed, dbs), **kwargs)
         opened.append(backend)
         return backend
 

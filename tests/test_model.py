@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import host_settings
 
-from analytics.backends.redis import Redis
+from flavours import make_backend
 
 D = datetime.date
 ONE_DAY = datetime.timedelta(days=1)
@@ -145,9 +145,9 @@ def expect(model, read):
     return [model.count(uid, metric, read[2]) for uid, metric in read[1]]
 
 
-@pytest.fixture(scope="module")
-def model_backend(redis_server):
-    backend = Redis(host_settings(redis_server, [3, 4, 5]))
+@pytest.fixture(scope="module", params=["sync", "async"])
+def model_backend(redis_server, request):
+    backend = make_backend(request.param, host_settings(redis_server, [3, 4, 5]))
     yield redis_server, backend
     backend.store.close()
 

@@ -9,7 +9,7 @@ from redis._parsers import _RESP2Parser
 from analytics import schema
 from analytics.backends.dummy import Dummy
 from analytics.backends.redis import Redis
-from analytics.stores import base
+from analytics.stores import redispy
 
 DAY = datetime.date(2012, 6, 15)  # a Friday; its Monday is 2012-06-11
 
@@ -27,10 +27,10 @@ def wire(request, flushed, monkeypatch):
     """A backend on db 2 over the hiredis packer and parser, or redis-py's own ones."""
     if request.param == "hiredis":
         pytest.importorskip("hiredis")
-        assert base._hiredis_pack is not None
+        assert redispy._hiredis_pack is not None
         client = redis.Redis(host="127.0.0.1", port=flushed.port, db=2, decode_responses=True)
     else:
-        monkeypatch.setattr(base, "_hiredis_pack", None)
+        monkeypatch.setattr(redispy, "_hiredis_pack", None)
         pool = redis.ConnectionPool(host="127.0.0.1", port=flushed.port, db=2, decode_responses=True,
                                     parser_class=_RESP2Parser)
         client = redis.Redis(connection_pool=pool)

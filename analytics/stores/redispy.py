@@ -100,3 +100,11 @@ def refresh_cluster(client: Any, failed: Optional[str]) -> Any:
 def slot_owners(client: Any, key: Any) -> Any:
     """The cluster nodes serving ``key``'s slot in the client's slot map (primary first), or ``None``."""
     return client.nodes_manager.slots_cache.get(client.keyslot(key))
+
+
+async def refresh_async_cluster(client: Any, failed: Optional[str]) -> None:
+    """:func:`refresh_cluster` for ``redis.asyncio``; the first time, the client's own start-up."""
+    if getattr(client, "_initialize", False):
+        await client.initialize()
+    else:
+        await refresh_cluster(client, failed)

@@ -1,0 +1,1 @@
+"""Asyncio backends: :mod:`~analytics.aio.backends.redis` and :mod:`~analytics.aio.backends.dummy`."""
