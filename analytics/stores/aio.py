@@ -159,8 +159,13 @@ class AsyncStore:
             request = next(flow)
             while True:
                 try:
-                    if deadline is None or type(request) is Take:
+                    if deadline is None:
                         answer = await self.perform(request)
+                    elif type(request) is Take:
+                        answer = await self.perform(request)
+                        # Reading the caller's input is not Redis' time: a bulk load fed by a slow
+                        # stream (an HTTP upload) gets the whole timeout for each chunk it sends.
+                        deadline = loop.time() + self.timeout
                     else:
                         async with _deadline(deadline):
                             answer = await self.perform(request)
