@@ -29,6 +29,7 @@ import redis.exceptions
 
 from analytics import buckets
 from analytics.errors import ConfigurationError, HostTimeoutError, HostUnavailableError, ServiceError
+from analytics.plans.writes import check_bulk
 
 #: Library argument name -> API field name (where they differ, the API's are the short ones).
 FIELDS: Dict[str, str] = {
@@ -90,7 +91,7 @@ def exception_body(exc: BaseException) -> Tuple[int, Dict[str, Any]]:
         kind = "TypeError" if isinstance(exc, TypeError) else "ValueError"
         return 400, error_body(400, str(exc), type=kind, field=getattr(exc, "field", None) or error_field(str(exc)))
     if isinstance(exc, (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError,
-                        redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+                        redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError)):
         return 503, error_body(503, str(exc), type=type(exc).__name__)
     if isinstance(exc, redis.exceptions.ResponseError):
         return 502, error_body(502, "Redis refused a command: %s" % exc, type=type(exc).__name__)
@@ -366,10 +367,29 @@ def client_options(settings: Any) -> Tuple[str, Dict[str, str], Optional[float]]
     return url.rstrip("/"), headers, timeout
 
 
-def body_bytes(body: Any) -> bytes:
-    """A JSON body as sent (non-ASCII escaped, so any text the library would take survives the trip)."""
-    return json.dumps(body, separators=(",", ":")).encode("ascii")
+async def _async_writes(pieces: Iterable[bytes]) -> Any:
+    for piece in pieces:
+        yield piece
 
 
-NDJSON_HEADERS = {"Content-Type": "application/x-ndjson"}
-JSON_HEADERS = {"Content-Type": "application/json"}
+def prepare(name: str, arguments: Arguments, asynchronous: bool) -> Tuple[Request, Any, Dict[str, str]]:
+    """Call ``name``'s request, the body to send (bytes, or an (async) iterator of NDJSON pieces) and its headers.
+
+    A bulk load's events are checked as the library checks them before any is
+    read (``track_metrics``' own check), then streamed as they are read.
+    """
+    request = CALLS[name][0](arguments)
+    if request.events is not None:
+        events = request.events
+        check_bulk(events, arguments["chunk_size"])
+        if hasattr(events, "__aiter__"):
+            if not asynchronous:
+                raise TypeError("events is an async iterable: use the asyncio backend (analytics.aio)")
+            return request, andjson_writes(events), {"Content-Type": "application/x-ndjson"}
+        pieces = ndjson_writes(events)
+        return request, _async_writes(pieces) if asynchronous else pieces, {"Content-Type": "application/x-ndjson"}
+    if request.body is not None:
+        # Non-ASCII is escaped, so that any text the library would take survives the trip.
+        return request, json.dumps(request.body, separators=(",", ":")).encode("ascii"), \
+            {"Content-Type": "application/json"}
+    return request, None, {}

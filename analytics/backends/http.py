@@ -17,7 +17,6 @@ import httpx
 from analytics import webapi
 from analytics.backends.base import CLASS_PREFIX, BaseAnalyticsBackend, doors, shape
 from analytics.errors import ClosedError, HostTimeoutError, HostUnavailableError
-from analytics.plans.writes import check_bulk
 
 
 def transport_error(url: str, exc: httpx.TransportError) -> HostUnavailableError:
@@ -51,17 +50,7 @@ class HTTP(BaseAnalyticsBackend):
     def _call(self, name: str, arguments: Mapping[str, Any]) -> Any:
         if self.client.is_closed:
             raise ClosedError("this analytics backend is closed")
-        request = webapi.CALLS[name][0](arguments)
-        if request.events is not None:
-            check_bulk(request.events, arguments["chunk_size"])
-            if not hasattr(request.events, "__iter__"):
-                raise TypeError("events is an async iterable: use the asyncio backend (analytics.aio)")
-            content: Any = webapi.ndjson_writes(request.events)
-            headers = webapi.NDJSON_HEADERS
-        elif request.body is not None:
-            content, headers = webapi.body_bytes(request.body), webapi.JSON_HEADERS
-        else:
-            content, headers = None, {}
+        request, content, headers = webapi.prepare(name, arguments, asynchronous=False)
         try:
             response = self.client.request(request.method, request.path, params=request.params, content=content,
                                            headers=headers)

@@ -38,12 +38,12 @@ def loopback(host: str) -> bool:
 
 def app_from_environment() -> Any:
     """The app of one uvicorn worker, from what :func:`serve` put in ``$ANALYTICS_SERVICE``."""
-    from analytics.service.adapter import Threaded
+    from analytics import aio
     from analytics.service.app import create_app
     from analytics.service.auth import Tokens
 
     options = json.loads(os.environ[ENV_SERVICE])
-    backend = Threaded(create_analytic_backend(options["settings"]))
+    backend = aio.create_analytic_backend(options["settings"])
     return create_app(backend, tokens=Tokens(tuple(entry) for entry in options["tokens"]),
                       max_body=options["max_body"], cors_origin=options["cors_origin"], close_backend=True)
 

@@ -154,18 +154,19 @@ class AsyncStore:
         if self.closed:
             raise ClosedError("this analytics backend is closed")
         loop = asyncio.get_running_loop()
-        deadline = None if self.timeout is None else loop.time() + self.timeout
+        timeout = self.timeout
+        deadline = None if timeout is None else loop.time() + timeout
         try:
             request = next(flow)
             while True:
                 try:
-                    if deadline is None:
+                    if timeout is None:
                         answer = await self.perform(request)
                     elif type(request) is Take:
                         answer = await self.perform(request)
                         # Reading the caller's input is not Redis' time: a bulk load fed by a slow
                         # stream (an HTTP upload) gets the whole timeout for each chunk it sends.
-                        deadline = loop.time() + self.timeout
+                        deadline = loop.time() + timeout
                     else:
                         async with _deadline(deadline):
                             answer = await self.perform(request)
