@@ -2,7 +2,8 @@
 
 Every layout scenario and every query of ``tests/compat`` is replayed as in
 ``test_compat_layout.py`` and ``test_compat_queries.py`` (same named skips),
-but each call goes through :class:`analytics.backends.http.HTTP` to a service
+but each call goes through :class:`analytics.backends.http.HTTP` (and its
+asyncio twin, :class:`analytics.aio.backends.http.HTTP`) to a service
 in front of real Redis: what comes back, and what is left in Redis host by
 host, must be what 0.6.5 returned and left.  Raw writes and dumps go to the
 Redis databases directly.
@@ -12,9 +13,11 @@ import dataclasses
 import pytest
 
 import compat_replay as cr
+from flavours import FLAVOURS, Blocking
 from servers import RedisServer
 from service_servers import serve_settings
 
+from analytics.aio.backends.http import HTTP as AsyncHTTP
 from analytics.backends.http import HTTP
 from analytics.backends.redis import Redis
 
@@ -39,7 +42,7 @@ class Replays:
             self.services[key] = serve_settings(host_settings(self.server, config), prefix=prefix)
         return self.services[key]
 
-    def harness(self, config, instance_kwargs):
+    def harness(self, flavour, config, instance_kwargs):
         """A harness on emptied databases of ``config``: calls over HTTP, raw writes and dumps direct."""
         assert set(instance_kwargs) <= {"prefix"}, instance_kwargs
         prefix = instance_kwargs.get("prefix")
@@ -47,17 +50,18 @@ class Replays:
         self.seeded = None
         options = {} if prefix is None else {"prefix": prefix}
         direct = Redis(host_settings(self.server, config), **options)
-        http = HTTP({"url": self.service(config, prefix).url}, **options)
+        url = {"url": self.service(config, prefix).url}
+        http = HTTP(url, **options) if flavour == "sync" else Blocking(AsyncHTTP(url, **options))
         self.opened += [direct, http]
         clients = [self.server.client(db) for db in cr.host_dbs(config)]
         return dataclasses.replace(cr.host_list_harness(direct, clients), backend=http)
 
-    def seeded_harness(self, config, dataset):
+    def seeded_harness(self, flavour, config, dataset):
         """A harness whose databases hold ``dataset``, seeded over HTTP once for the queries that follow."""
-        if self.seeded is None or self.seeded[0] != (config, dataset["name"]):
-            harness = self.harness(config, dataset.get("instance_kwargs", {}))
+        if self.seeded is None or self.seeded[0] != (flavour, config, dataset["name"]):
+            harness = self.harness(flavour, config, dataset.get("instance_kwargs", {}))
             cr.seed_dataset(dataset, harness.backend)
-            self.seeded = ((config, dataset["name"]), harness)
+            self.seeded = ((flavour, config, dataset["name"]), harness)
         return self.seeded[1]
 
     def close(self):
@@ -76,19 +80,27 @@ def replays():
     server.cleanup()
 
 
-@pytest.mark.parametrize("config, scenario", list(cr.layout_params()))
-def test_scenario_over_http(replays, config, scenario):
-    harness = replays.harness(config, scenario.get("instance_kwargs", {}))
+def _layout_cases():
+    for flavour in FLAVOURS:
+        for case in cr.layout_params():
+            yield pytest.param(flavour, *case.values, id="%s-%s" % (flavour, case.id), marks=case.marks)
+
+
+@pytest.mark.parametrize("flavour, config, scenario", list(_layout_cases()))
+def test_scenario_over_http(replays, flavour, config, scenario):
+    harness = replays.harness(flavour, config, scenario.get("instance_kwargs", {}))
     not_compared = cr.replay_scenario(scenario, config, harness)
     assert not_compared == [i for i in range(len(scenario["ops"])) if "%s#%d" % (scenario["name"], i) in cr.SKIPS]
 
 
 def _query_cases():
-    for config in cr.REPLAY_CONFIGS:
-        for case in cr.query_params():
-            yield pytest.param(config, *case.values, id="%s-%s" % (config, case.id), marks=case.marks)
+    for flavour in FLAVOURS:
+        for config in cr.REPLAY_CONFIGS:
+            for case in cr.query_params():
+                yield pytest.param(flavour, config, *case.values, id="%s-%s-%s" % (flavour, config, case.id),
+                                   marks=case.marks)
 
 
-@pytest.mark.parametrize("config, dataset, query", list(_query_cases()))
-def test_query_over_http(replays, config, dataset, query):
-    cr.check_query(dataset, query, config, replays.seeded_harness(config, dataset))
+@pytest.mark.parametrize("flavour, config, dataset, query", list(_query_cases()))
+def test_query_over_http(replays, flavour, config, dataset, query):
+    cr.check_query(dataset, query, config, replays.seeded_harness(flavour, config, dataset))
