@@ -11,6 +11,7 @@ were not all read is closed, never handed back to the pool, so the next call
 on the backend reads its own replies.
 """
 import asyncio
+import contextvars
 import functools
 import itertools
 import sys
@@ -75,6 +76,20 @@ def node_timeout(node: Node) -> Optional[float]:
     return kwargs.get("socket_timeout")
 
 
+#: The node whose replies the current task awaits: the one a call's deadline names when it passes.
+_READING: "contextvars.ContextVar[Optional[Node]]" = contextvars.ContextVar("analytics_reading", default=None)
+
+
+def _late_node(request: Any, topology: Topology) -> str:
+    """The node to blame when a call's deadline passed during ``request``."""
+    node = _READING.get()
+    if node is None and type(request) is Send and request.batches:
+        node = request.batches[0][0]
+    if node is None and type(request) is ScanNode:
+        node = request.node
+    return node.name if node is not None else topology.primaries()[0].name
+
+
 async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool) -> List[List[Any]]:
     """Send every node its pipeline, all before reading any reply; return each node's replies.
 
@@ -110,6 +125,7 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
                 continue
             lease = leased
             reading = node
+            _READING.set(node)
             count = len(commands)
             read = redispy.async_reply_reader(lease.conn)
             try:
@@ -168,8 +184,13 @@ class AsyncStore:
                         # stream (an HTTP upload) gets the whole timeout for each chunk it sends.
                         deadline = loop.time() + timeout
                     else:
-                        async with _deadline(deadline):
-                            answer = await self.perform(request)
+                        _READING.set(None)
+                        try:
+                            async with _deadline(deadline):
+                                answer = await self.perform(request)
+                        except (asyncio.TimeoutError, TimeoutError) as exc:
+                            # The deadline cancelled the wait for a reply: name that node, as a socket timeout would.
+                            raise HostTimeoutError(_late_node(request, self.topology), exc, applied=None) from None
                 except Exception as exc:
                     request = flow.throw(exc)
                 else:
