@@ -21,7 +21,6 @@ import asyncio
 import datetime
 import json
 import os
-import statistics
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
