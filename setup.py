@@ -27,7 +27,7 @@ setup(
     package_data={"analytics": ["py.typed"]},
     python_requires=">=3.9",
     install_requires=[
-        "redis>=6.0",
+        "redis>=6.2",
         "python-dateutil>=2.7",
         "typing_extensions>=4.0; python_version<'3.10'",
     ],
