@@ -3,8 +3,8 @@
 The Redis comes from the same options as every ``analytics`` command (or
 ``$ANALYTICS_REDIS_URL``); with none, an embedded Redis (:mod:`analytics.embedded`,
 the demo's) runs for as long as the service, and the first line of output says so.
-Tokens come from ``--token``/``--tokens-file`` or ``$ANALYTICS_TOKENS``; without any, the service listens only on loopback
-addresses unless ``--no-auth`` is given.
+Tokens come from ``--token``/``--tokens-file`` or ``$ANALYTICS_TOKENS``; without
+any, the service listens only on loopback addresses unless ``--no-auth`` is given.
 
 Each uvicorn worker builds its app with :func:`app_from_environment`, from the
 options this command hands over in ``$ANALYTICS_SERVICE``: only the SHA-256 of
