@@ -12,11 +12,11 @@ and in unit tests that answer its steps by hand::
 The doors (:class:`analytics.backends.redis.Redis`,
 :class:`analytics.aio.backends.redis.Redis`) turn each plan into a method.
 """
-from analytics.plans.keyspace import clear_all, get_uid_metrics, scan_counters, scan_day_counts, scan_uids
+from analytics.plans.keyspace import clear_all, get_uid_metrics, ping, scan_counters, scan_day_counts, scan_uids
 from analytics.plans.reads import (
     get_count, get_counts, get_metric_by_day, get_metric_by_month, get_metric_by_week, get_metrics,
 )
-from analytics.plans.steps import Batch, Keyspace, Plan, Scan, ScanPage, Take
+from analytics.plans.steps import Batch, Broadcast, Keyspace, Plan, Scan, ScanPage, Take
 from analytics.plans.writes import (
     set_metric_by_day, sync_agg_metric, sync_month_metric, sync_week_metric, track_count, track_metric,
     track_metrics,
@@ -28,8 +28,8 @@ CALLS = {
     for plan in (
         track_metric, track_metrics, track_count, set_metric_by_day, sync_agg_metric, sync_week_metric,
         sync_month_metric, clear_all, get_metric_by_day, get_metric_by_week, get_metric_by_month, get_metrics,
-        get_count, get_counts, scan_uids, get_uid_metrics, scan_day_counts, scan_counters,
+        get_count, get_counts, scan_uids, get_uid_metrics, scan_day_counts, scan_counters, ping,
     )
 }
 
-__all__ = ["Batch", "CALLS", "Keyspace", "Plan", "Scan", "ScanPage", "Take"] + sorted(CALLS)
+__all__ = ["Batch", "Broadcast", "CALLS", "Keyspace", "Plan", "Scan", "ScanPage", "Take"] + sorted(CALLS)

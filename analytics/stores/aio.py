@@ -243,14 +243,20 @@ class AsyncStore:
         if self.closed:
             raise ClosedError("this analytics backend is closed")
         loop = asyncio.get_running_loop()
-        deadline = None if self.timeout is None else loop.time() + self.timeout
+        timeout = self.timeout
+        deadline = None if timeout is None else loop.time() + timeout
         progress = Progress()
         try:
             request = next(flow)
             while True:
                 try:
-                    if deadline is None or type(request) is Take or type(request) is Pause:
+                    if timeout is None or type(request) is Pause:
                         answer = await self.perform(request, progress)
+                    elif type(request) is Take:
+                        answer = await self.perform(request, progress)
+                        # Reading the caller's input is not Redis' time: a bulk load fed by a slow
+                        # stream (an HTTP upload) gets the whole timeout for each chunk it sends.
+                        deadline = loop.time() + timeout
                     else:
                         try:
                             async with _deadline(deadline):

@@ -54,6 +54,11 @@ class AsyncBaseAnalyticsBackend:
         self._keyspace = Keyspace(self._prefix)
         self._analytics_backend: Any = None
 
+    @property
+    def prefix(self) -> str:
+        """The key prefix of this backend (every key it writes starts with it and ``":"``)."""
+        return self._prefix
+
     def get_backend(self) -> Any:
         """The asyncio client the backend talks to (for a host list, a ring client whose commands are awaited)."""
         return self._analytics_backend
@@ -85,3 +90,4 @@ class AsyncBaseAnalyticsBackend:
     get_uid_metrics = _contract(plans.get_uid_metrics)
     scan_day_counts = _contract(plans.scan_day_counts)
     scan_counters = _contract(plans.scan_counters)
+    ping = _contract(plans.ping)
