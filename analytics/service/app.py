@@ -8,6 +8,7 @@ nothing is written.  The service adds only what HTTP needs: tokens, body
 limits, content types and field names.
 """
 import contextlib
+import datetime
 import inspect
 import io
 import json
@@ -31,7 +32,12 @@ log = logging.getLogger("analytics.service")
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 #: (uid, metric) increments one JSON body may expand to (lists of uids times lists of metrics).
-MAX_INCREMENTS = 1_000_000
+MAX_INCREMENTS = 100_000
+#: (uid, metric, bucket) values one request may read or write: each is planned on the event loop, so
+#: this bounds how long one request can keep the others waiting.
+MAX_CELLS = 50_000
+#: Events per NDJSON chunk and keys per listing page.
+MAX_PAGE = 100_000
 JSON_TYPE = "application/json"
 NDJSON_TYPE = "application/x-ndjson"
 DATE, PLAIN = "date", "plain"
@@ -191,6 +197,31 @@ def span_limit(group: Any, start: Any, end: Any) -> int:
     return buckets.count_months(start, end)
 
 
+def width(value: Any) -> int:
+    """How many uids (or metrics) a JSON value stands for."""
+    return len(value) if isinstance(value, list) else 1
+
+
+def days_between(start: Any, end: Any) -> int:
+    """Days from ``start`` to ``end`` (both included) when both are dates in order, else 1 (the library refuses them)."""
+    if isinstance(start, datetime.date) and isinstance(end, datetime.date) and start <= end:
+        return (end - start).days + 1
+    return 1
+
+
+def bound(cells: int, field: str) -> None:
+    """Refuse a request that would read or write more than :data:`MAX_CELLS` values."""
+    if cells > MAX_CELLS:
+        raise field_error(ValueError, field, "this request would touch %d (uid, metric, bucket) values; this service "
+                                             "answers at most %d per request: split it" % (cells, MAX_CELLS))
+
+
+def bound_page(found: Mapping[str, Any], name: str) -> None:
+    value = found.get(name)
+    if isinstance(value, int) and value > MAX_PAGE:
+        raise field_error(ValueError, name, "%s must be at most %d on this service, got %d" % (name, MAX_PAGE, value))
+
+
 def series_args(found: Dict[str, Any]) -> Dict[str, Any]:
     """``get_metrics`` keywords from ``from``/``limit``/``to``/``group_by``."""
     call: Dict[str, Any] = {"from_date": required(found, "from")}
@@ -236,7 +267,9 @@ class Api:
             return await self.ndjson_events(request)
         body = await read_json(request, self.max_body)
         if isinstance(body, dict):
-            counts = await self.backend.track_metric(**fields(body, EVENT))
+            found = fields(body, EVENT)
+            bound(4 * width(found["unique_identifier"]) * width(found["metric"]), "uid")
+            counts = await self.backend.track_metric(**found)
             return JSON({"tracked": len(counts), "counts": counts})
         if not isinstance(body, list):
             raise field_error(TypeError, "body", "expected an event object or an array of them")
@@ -266,6 +299,7 @@ class Api:
 
     async def ndjson_events(self, request: Request) -> Response:
         found = params(request, {"chunk_size": "int"})
+        bound_page(found, "chunk_size")
         size = found.get("chunk_size", library_default("track_metrics", "chunk_size"))
         chunks = request.stream().__aiter__()
         try:
@@ -295,10 +329,13 @@ class Api:
 
     async def put_days(self, request: Request) -> Response:
         body = await read_json(request, self.max_body)
-        results = await self.backend.set_metric_by_day(**fields(body, {
+        found = fields(body, {
             "uid": ("unique_identifier", PLAIN, True), "metric": ("metric", PLAIN, True),
             "date": ("date", DATE, True), "count": ("count", PLAIN, True),
-            "sync_agg": ("sync_agg", PLAIN, False), "update_counter": ("update_counter", PLAIN, False)}))
+            "sync_agg": ("sync_agg", PLAIN, False), "update_counter": ("update_counter", PLAIN, False)})
+        # A day, and the week and month it syncs (some 40 days read).
+        bound(40 * width(found["unique_identifier"]) * width(found["metric"]), "uid")
+        results = await self.backend.set_metric_by_day(**found)
         return JSON({"results": results})
 
     async def post_sync(self, request: Request) -> Response:
@@ -307,6 +344,9 @@ class Api:
             "uid": ("unique_identifier", PLAIN, True), "metric": ("metric", PLAIN, True),
             "from": ("start_date", DATE, True), "to": ("end_date", DATE, True), "buckets": ("buckets", PLAIN, False)})
         which = found.pop("buckets", "all")
+        # Every day from the first week's Monday (or month's first) to the last month's end is read.
+        bound((days_between(found["start_date"], found["end_date"]) + 40)
+              * width(found["unique_identifier"]) * width(found["metric"]), "to")
         calls = {"all": self.backend.sync_agg_metric, "week": self.backend.sync_week_metric,
                  "month": self.backend.sync_month_metric}
         if not isinstance(which, str) or which not in calls:
@@ -325,7 +365,10 @@ class Api:
 
     # -- reading
 
-    async def series(self, pairs: List[Tuple[Any, Any]], call: Dict[str, Any], fmt: str) -> Response:
+    async def series(self, pairs: Any, call: Dict[str, Any], fmt: str) -> Response:
+        limit = call.get("limit", library_default("get_metrics", "limit"))
+        if isinstance(pairs, list) and isinstance(limit, int):
+            bound(len(pairs) * max(limit, 1), "limit")
         results = await self.backend.get_metrics(pairs, **call)
         group = arguments.group_by(call.get("group_by", library_default("get_metrics", "group_by")))
         rows = [formats.series_rows(uid, metric, counts) for (uid, metric), (_, counts) in zip(texts(pairs), results)]
@@ -358,6 +401,9 @@ class Api:
         return await self.series(found["pairs"], series_args(found), "json")
 
     async def counts(self, pairs: Any, start: Any, end: Any) -> Response:
+        if isinstance(pairs, list):
+            # Whole months come from one field each, the days around them from theirs.
+            bound(len(pairs) * (days_between(start, end) // 28 + 62), "pairs")
         results = await self.backend.get_counts(pairs, start, end)
         return JSON({"counts": [{"uid": uid, "metric": metric, "count": count}
                                 for (uid, metric), count in zip(texts(pairs), results)]})
@@ -375,6 +421,7 @@ class Api:
 
     async def get_uids(self, request: Request) -> Response:
         found = params(request, {"prefix": "text", "cursor": "text", "count": "int"})
+        bound_page(found, "count")
         cursor, uids = await self.backend.scan_uids(**found)
         return JSON({"uids": uids, "cursor": cursor})
 
@@ -384,12 +431,14 @@ class Api:
 
     async def get_days(self, request: Request) -> Response:
         found = params(request, {"cursor": "text", "count": "int", "uid_prefix": "text"})
+        bound_page(found, "count")
         cursor, rows = await self.backend.scan_day_counts(**found)
         return JSON({"days": [{"uid": uid, "metric": metric, "date": day.isoformat(), "count": count}
                               for uid, metric, day, count in rows], "cursor": cursor})
 
     async def get_counters(self, request: Request) -> Response:
         found = params(request, {"cursor": "text", "count": "int", "uid_prefix": "text"})
+        bound_page(found, "count")
         cursor, rows = await self.backend.scan_counters(**found)
         return JSON({"counters": [{"uid": uid, "metric": metric, "count": count} for uid, metric, count in rows],
                      "cursor": cursor})

@@ -44,12 +44,11 @@ SCHEMAS: Dict[str, Any] = {
     "Error": ERROR,
     "Event": obj({"uid": NAMES, "metric": NAMES, "date": dict(DATE, description="Default: today."),
                   "inc": dict(INT64, description="Default 1.")}, ["uid", "metric"]),
-    "Pairs": {"type": "array", "items": {"type": "array", "prefixItems": [NAME, NAME], "minItems": 2,
-                                         "maxItems": 2}, "description": "(uid, metric) pairs, in order."},
+    "Pairs": {"type": "array", "items": {"type": "array", "items": NAME, "minItems": 2, "maxItems": 2}, "description": "(uid, metric) pairs, in order."},
     "Series": obj({"group_by": GROUP, "series": {"type": "array", "items": obj({
         "uid": {"type": "string"}, "metric": {"type": "string"},
-        "points": {"type": "array", "items": {"type": "array", "prefixItems": [DATE, {"type": "integer"}],
-                                              "minItems": 2, "maxItems": 2}},
+        "points": {"type": "array", "description": "[date, count] in date order.", "items": {
+            "type": "array", "items": {"oneOf": [DATE, {"type": "integer"}]}, "minItems": 2, "maxItems": 2}},
         "total": {"type": "integer"}}, ["uid", "metric", "points", "total"])}}, ["group_by", "series"]),
     "Counts": obj({"counts": {"type": "array", "items": obj({
         "uid": {"type": "string"}, "metric": {"type": "string"}, "count": {"type": "integer"}},
@@ -80,7 +79,9 @@ def answers(ok: Any, *codes: int, ok_type: str = "application/json") -> Dict[str
     reasons = {400: "Bad input (the library's TypeError or ValueError); nothing was written.",
                401: "No token, or an unknown one.", 403: "The token's scope is not enough.",
                413: "The body is over the limit.", 415: "Another content type.",
-               502: "Redis refused a command (e.g. a key of the wrong type).",
+               409: "Redis refused a command: what is stored cannot take it (a counter that would overflow, "
+                    "a key of another type); the call's other commands were applied.",
+               507: "Redis is out of memory and refused the writes.",
                503: "A Redis node is down or did not answer within the timeout (named in host)."}
     found: Dict[str, Any] = {"200": {"description": "Done.", "content": {ok_type: {"schema": ok}}}}
     for code in codes:
@@ -88,8 +89,8 @@ def answers(ok: Any, *codes: int, ok_type: str = "application/json") -> Dict[str
     return found
 
 
-READ = (400, 401, 403, 502, 503)
-WRITE = (400, 401, 403, 413, 415, 502, 503)
+READ = (400, 401, 403, 409, 503)
+WRITE = (400, 401, 403, 409, 413, 415, 503, 507)
 
 
 def operation(summary: str, scope: Optional[str], responses: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
@@ -105,7 +106,8 @@ def listing(key: str, row: Dict[str, Any]) -> Dict[str, Any]:
     return obj({key: {"type": "array", "items": row}, "cursor": {"type": "string"}}, [key, "cursor"])
 
 
-PAGE_PARAMETERS = [query("cursor", CURSOR), query("count", {"type": "integer", "minimum": 1}, "Keys per page (a hint)."),
+PAGE = {"type": "integer", "minimum": 1, "maximum": 100000}
+PAGE_PARAMETERS = [query("cursor", CURSOR), query("count", PAGE, "Keys per page (a hint)."),
                    query("uid_prefix", {"type": "string"}, "Only uids that start with this.")]
 
 
@@ -127,7 +129,7 @@ def document() -> Dict[str, Any]:
             answers(obj({"tracked": {"type": "integer"}, "counts": {"type": "array", "items": {
                 "type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4}}}, ["tracked"]),
                 *WRITE),
-            parameters=[query("chunk_size", {"type": "integer", "minimum": 1},
+            parameters=[query("chunk_size", PAGE,
                               "NDJSON only: events per chunk (default 10000).")],
             requestBody={"required": True, "content": {
                 "application/json": {"schema": {"oneOf": [ref("Event"), {"type": "array", "items": ref("Event")}]},
@@ -193,7 +195,7 @@ def document() -> Dict[str, Any]:
             answers(obj({"uids": {"type": "array", "items": {"type": "string"}}, "cursor": {"type": "string"}},
                         ["uids", "cursor"]), *READ),
             parameters=[query("prefix", {"type": "string"}, "Only uids that start with this."),
-                        query("cursor", CURSOR), query("count", {"type": "integer", "minimum": 1})])},
+                        query("cursor", CURSOR), query("count", PAGE)])},
         "/v1/metrics": {"get": operation(
             "The metrics stored for a uid (get_uid_metrics)", "read",
             answers(obj({"metrics": {"type": "array", "items": {"type": "string"}}}, ["metrics"]), *READ),
@@ -205,7 +207,7 @@ def document() -> Dict[str, Any]:
         "/healthz": {"get": operation(
             "Whether every Redis node answers a PING (no token needed)", None,
             answers(obj({"status": {"const": "ok"}, "nodes": {"type": "array", "items": {"type": "string"}}},
-                        ["status", "nodes"]), 502, 503))},
+                        ["status", "nodes"]), 503))},
         "/v1/openapi.json": {"get": operation("This document", None, answers({"type": "object"}))},
         "/docs": {"get": operation("This document as a page", None, answers({"type": "string"}, ok_type="text/html"))},
     }
@@ -213,7 +215,8 @@ def document() -> Dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "analytics", "version": analytics.VERSION,
                  "description": "Per-object counters in Redis by day, week and month. Every error answers "
-                                "{\"error\": {\"status\", \"message\", ...}}."},
+                                "{\"error\": {\"status\", \"message\", ...}}. One request reads or writes at "
+                                "most 50,000 (uid, metric, bucket) values; larger ones are refused with a 400."},
         "paths": paths,
         "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {
             "type": "http", "scheme": "bearer",
