@@ -165,7 +165,8 @@ def visit(driver, service, fragment, token=TOKEN, cold=False):
     With ``cold`` the browser's cache is emptied first, so the page loads as on a first visit.
     """
     driver.get("about:blank")
-    driver.get(service.url + "/")
+    # sessionStorage belongs to the origin: set it from a page of the service that is not the dashboard.
+    driver.get(service.url + "/healthz")
     driver.execute_script("sessionStorage.clear(); if (arguments[0]) sessionStorage.setItem('analytics.token', "
                           "arguments[0]);", token)
     driver.get("about:blank")
