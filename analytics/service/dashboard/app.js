@@ -349,6 +349,7 @@
         Chart.draw(chart, labelled);
         performance.mark("chart-drawn");
       });
+      drawn = { box: chart, series: labelled };
     }
     page.push(add);
     return page;
@@ -372,6 +373,16 @@
   }
 
   // -- drawing the view the hash names
+
+  // A chart is drawn for its box's width: when the window's width changes, it is drawn again.
+  let drawn = null;
+  let resizing = 0;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => {
+      if (drawn && document.contains(drawn.box)) Chart.draw(drawn.box, drawn.series);
+    }, 150);
+  });
 
   const VIEWS = { uids: uidsView, uid: uidView, chart: chartView };
   let drawing = 0;
