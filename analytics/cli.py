@@ -33,6 +33,7 @@ LAZY_COMMANDS: Dict[str, str] = {
 }
 
 SESSION = "analytics.session"
+#: The prefix of a backend whose settings name none (the Redis backend's default).
 DEFAULT_PREFIX = "_analytics"
 NOT_CONFIGURED = ("no Redis configured: pass --url redis://HOST:6379/0 (repeat it for a host list), "
                   "--cluster redis://HOST:PORT or --settings FILE, or set %s" % config.ENV_URL)
@@ -323,7 +324,7 @@ def export_command(uid_prefix: str, start: Optional[datetime.date], end: Optiona
     days = counters = 0
     for page in transfer.export_pages(backend, uid_prefix, start, end):
         writer.write(page)
-        if page and page[0][2] is None:
+        if page and page[0][2] is None:  # export_pages never mixes day rows and counters in a page
             counters += len(page)
         else:
             days += len(page)

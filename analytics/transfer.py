@@ -24,7 +24,8 @@ def export_pages(backend: Any, uid_prefix: str = "", start: Optional[datetime.da
                  end: Optional[datetime.date] = None, page: int = PAGE) -> Iterator[List[StoredRow]]:
     """Pages of stored rows: every day count (of ``start``..``end`` when given), then every all-time counter.
 
-    Each day count and each counter comes exactly once; a page may be empty.
+    Each day count and each counter comes exactly once; a page may be empty, and
+    holds day rows only or counter rows only.
     """
     cursor = "0"
     while True:

@@ -16,8 +16,12 @@ Then, in alternating rounds, with medians and their ratio:
   ``track_metrics`` called directly with the same day rows already in memory.
   The command also parses the file and brings every all-time counter to its
   exported value (one ``get_counts`` per chunk of counter rows), which the
-  baseline does not.  Rate: day rows per second.
+  baseline does not.  Rate: day rows per second.  The **events** row imports
+  the same day rows as a plain CSV of events, without counter rows: the
+  parsing alone.
 
+The CPU ratio compares rows per CPU second of this process (the client side
+only), which a machine shared with other work disturbs less than wall time.
 Peak memory is the ``ru_maxrss`` of ``python -m analytics export`` and
 ``import`` subprocesses at two sizes: flat memory means the same peak.
 """
@@ -80,23 +84,31 @@ def raw_dump(client: redis.Redis, path: str, page: int = 1000) -> int:
     return rows
 
 
-def timed(action: Callable[[], int]) -> float:
-    start = time.perf_counter()
+def timed(action: Callable[[], int]) -> Tuple[float, float]:
+    """``(units per wall-clock second, units per CPU second of this process)`` of ``action``."""
+    start, cpu = time.perf_counter(), time.process_time()
     units = action()
-    return units / (time.perf_counter() - start)
+    return units / (time.perf_counter() - start), units / max(time.process_time() - cpu, 1e-9)
 
 
 def alternate(rounds: int, lib: Callable[[], int], plain: Callable[[], int],
-              between: Optional[Callable[[], None]] = None) -> Tuple[List[float], List[float]]:
-    """Rates of both sides, alternating which goes first each round."""
-    rates: Dict[str, List[float]] = {"lib": [], "plain": []}
+              between: Optional[Callable[[], None]] = None) -> Dict[str, List[Tuple[float, float]]]:
+    """Both rates of both sides per round, alternating which side goes first."""
+    rates: Dict[str, List[Tuple[float, float]]] = {"lib": [], "plain": []}
     for index in range(rounds):
         order = [("lib", lib), ("plain", plain)]
         for name, action in (order if index % 2 == 0 else order[::-1]):
             if between is not None:
                 between()
             rates[name].append(timed(action))
-    return rates["lib"], rates["plain"]
+    return rates
+
+
+def medians(rates: Dict[str, List[Tuple[float, float]]]) -> Tuple[float, float, float, float]:
+    """Median wall rates of both sides, their ratio, and the ratio of the median CPU rates."""
+    lib, plain = (statistics.median(rate for rate, _ in rates[side]) for side in ("lib", "plain"))
+    lib_cpu, plain_cpu = (statistics.median(cpu for _, cpu in rates[side]) for side in ("lib", "plain"))
+    return lib, plain, lib / plain, lib_cpu / plain_cpu
 
 
 #: Runs ``analytics ARGS`` and prints its peak RSS.  ``VmHWM`` rather than ``ru_maxrss``: on
@@ -174,6 +186,18 @@ def main(argv: Optional[List[str]] = None) -> None:
             return target_backend.track_metrics(day_rows)
 
         import_rates = alternate(rounds, import_lib, import_plain, between=target_client.flushdb)
+
+        # The same day rows without the counter rows: what parsing alone costs.
+        events_file = os.path.join(folder, "events.csv")
+        with open(events_file, "w", encoding="utf-8") as handle:
+            handle.writelines("%s,%s,%s,%d\n" % (uid, metric, day.isoformat(), count)
+                              for uid, metric, day, count in day_rows)
+
+        def import_events() -> int:
+            run_cli(["--url", target, "--prefix", PREFIX, "import", events_file])
+            return len(day_rows)
+
+        events_rates = alternate(rounds, import_events, import_plain, between=target_client.flushdb)
         target_backend.close()
 
         memory = []
@@ -189,11 +213,11 @@ def main(argv: Optional[List[str]] = None) -> None:
             memory.append((size, exported, imported))
 
         print()
-        print("%-8s %14s %14s %7s  %s" % ("", "analytics", "baseline", "ratio", "unit"))
-        for name, (lib, plain), unit in (("export", export_rates, "rows/s (raw SCAN+HGETALL dump)"),
-                                         ("import", import_rates, "day rows/s (track_metrics)")):
-            print("%-8s %14.0f %14.0f %7.2f  %s" % (name, statistics.median(lib), statistics.median(plain),
-                                                    statistics.median(lib) / statistics.median(plain), unit))
+        print("%-8s %12s %12s %7s %10s  %s" % ("", "analytics", "baseline", "ratio", "cpu ratio", "unit"))
+        for name, rates, unit in (("export", export_rates, "rows/s (raw SCAN+HGETALL dump)"),
+                                  ("import", import_rates, "day rows/s (track_metrics), counters set too"),
+                                  ("events", events_rates, "day rows/s (track_metrics), a CSV of events")):
+            print("%-8s %12.0f %12.0f %7.2f %10.2f  %s" % ((name,) + medians(rates) + (unit,)))
         print()
         print("peak RSS of python -m analytics (KiB):")
         for size, exported, imported in memory:

@@ -311,11 +311,14 @@ def test_check_on_a_cluster_names_each_primary(cluster):
         sorted(str(port) for port in cluster.primary_ports())
 
 
-def test_demo_runs_on_the_configured_redis(url):
+def test_demo_runs_on_the_configured_redis_and_clears_what_it_wrote(url, db):
+    db.set("mine", "1")
+    commands_before = db.info("commandstats").get("cmdstat_hincrby", {}).get("calls", 0)
     done = invoke(["demo"], env_url=url)
     assert done.exit_code == 0
-    assert done.stdout.startswith("Using Redis at %s\n" % url)
-    assert done.stdout.endswith("cleared; keys left under the prefix: 0\n")
+    assert url in done.stdout.splitlines()[0]
+    assert db.info("commandstats")["cmdstat_hincrby"]["calls"] > commands_before
+    assert db.keys() == ["mine"]
 
 
 def test_settings_file_json_and_toml(flushed, tmp_path):
@@ -398,6 +401,20 @@ def test_python_m_analytics_exit_statuses_and_one_line_errors(url):
     failed = run_module(["count", "u", "m"], env_url=down)
     assert failed.returncode == 1 and failed.stderr.startswith("Error: Redis host %s" % down)
     assert failed.stderr.count("\n") == 1
+
+
+def test_a_closed_pipe_stops_export_quietly(url, backend):
+    backend.track_metrics([("u%d" % i, "m", DAY) for i in range(20000)])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+               ANALYTICS_REDIS_URL=url)
+    process = subprocess.Popen([sys.executable, "-m", "analytics", "export"], env=env, cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline() == b"uid,metric,date,count\n"
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(60) == 1
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
 
 
 # -- extending -------------------------------------------------------------------

@@ -31,10 +31,10 @@ def url(flushed):
     return "redis://127.0.0.1:%d/7" % flushed.port
 
 
-def test_views_fixture_helper_and_forked_worker_inside_django(url):
+def test_views_async_views_fixture_helper_and_forked_worker_inside_django(url):
     done = run(["-m", "pytest", "django_checks.py", "-q"], url)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "3 passed" in done.stdout
+    assert "6 passed" in done.stdout
 
 
 def test_manage_py_check_passes_with_good_settings(url):

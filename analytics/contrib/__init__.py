@@ -4,17 +4,19 @@
 process: web servers that fork workers (gunicorn, uwsgi) import the
 application once and fork afterwards, so a backend built before the fork
 would be shared by every worker.  Each process builds its own instead.
+:class:`LazyAsyncBackend` does the same for the asyncio backend, per event loop.
 """
+import asyncio
 import contextlib
 import os
 import threading
 import uuid
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Union
+import weakref
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
-from analytics import config, create_analytic_backend
+from analytics import aio, config, create_analytic_backend
+from analytics.cli import DEFAULT_PREFIX
 from analytics.errors import ConfigurationError
-
-DEFAULT_PREFIX = "_analytics"
 
 
 def framework_settings(analytics: Any, url: Optional[Union[str, Sequence[str]]], prefix: Optional[str],
@@ -76,6 +78,7 @@ class LazyBackend:
         self._backend: Any = None
         self._pid: Optional[int] = None
         self._override: Any = None
+        self._override_prefix = ""
 
     def backend_for_process(self) -> Any:
         """The real backend of this process (built now if needed)."""
@@ -117,7 +120,7 @@ class LazyBackend:
         settings = dict(self._settings())
         settings["prefix"] = prefix or "%s-test-%s" % (settings.get("prefix", DEFAULT_PREFIX), uuid.uuid4().hex[:12])
         backend = create_analytic_backend(settings)
-        saved = self._override, getattr(self, "_override_prefix", None)
+        saved = self._override, self._override_prefix
         self._override, self._override_prefix = backend, settings["prefix"]
         try:
             yield backend
@@ -135,3 +138,44 @@ class LazyBackend:
 
     def __repr__(self) -> str:
         return "<LazyBackend %s>" % ("built in process %d" % self._pid if self._pid else "not built yet")
+
+
+class LazyAsyncBackend:
+    """The asyncio backend ``settings()`` describes, built on first use in each event loop of each process.
+
+    An asyncio connection belongs to the loop that opened it, so every loop
+    (an ASGI server has one per worker; ``async_to_sync`` under WSGI makes one
+    per call) gets its own backend, dropped with its loop.  Every attribute not
+    defined here is the real backend's: ``await aanalytics.track_metric(...)``.
+    A backend is rebuilt when the settings' prefix changes (a test prefix).
+    """
+
+    def __init__(self, settings: Callable[[], Mapping[str, Any]]):
+        self._settings = settings
+        self._pid: Optional[int] = None
+        self._backends: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Tuple[Any, Any]]" = \
+            weakref.WeakKeyDictionary()
+
+    def backend_for_loop(self) -> Any:
+        """The real asyncio backend of the running event loop (built now if needed)."""
+        loop = asyncio.get_running_loop()
+        if self._pid != os.getpid():
+            self._backends, self._pid = weakref.WeakKeyDictionary(), os.getpid()
+        settings = self._settings()
+        prefix = settings.get("prefix")
+        found = self._backends.get(loop)
+        if found is None or found[0] != prefix:
+            found = self._backends[loop] = (prefix, aio.create_analytic_backend(settings))
+        return found[1]
+
+    def reset(self) -> None:
+        """Forget every backend: the next use in each loop builds one from the settings again."""
+        self._backends = weakref.WeakKeyDictionary()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.backend_for_loop(), name)
+
+    def __repr__(self) -> str:
+        return "<LazyAsyncBackend for %d event loop(s)>" % len(self._backends)

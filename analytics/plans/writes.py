@@ -5,7 +5,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 from analytics import buckets, schema
 from analytics.backends import arguments
 from analytics.plans.reads import DateLike, FieldSums, Pairs, add_field, add_up, field_reads, sum_fields
-from analytics.plans.steps import Batch, Keyspace, Plan, Take
+from analytics.plans.steps import PAUSE, Batch, Keyspace, Plan, Take
 
 Command = Tuple[Any, ...]
 #: ``(year hash period, field date text)`` of one synced bucket.
@@ -87,18 +87,33 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
     stream = events.__aiter__() if hasattr(events, "__aiter__") else iter(events)
     done = 0
     while True:
-        chunk = yield Take(stream, size)
-        if not chunk:
+        merged: Merged = {}
+        taken = 0
+        # Read in pieces: between them an asyncio driver lets other tasks run.
+        while taken < size:
+            piece = yield Take(stream, min(PIECE, size - taken))
+            if not piece:
+                break
+            merge_events(merged, piece, done + taken)
+            taken += len(piece)
+        if taken:
+            commands = yield from bulk_commands(ks, merged)
+            yield Batch(commands, atomic=False, replies=False)
+            done += taken
+        if taken < size:
             return done
-        yield Batch(bulk_commands(ks, chunk, done), atomic=False, replies=False)
-        done += len(chunk)
 
 
-def bulk_commands(ks: Keyspace, chunk: List[Any], first_index: int) -> List[Command]:
-    """The increments of ``chunk``, each counter once; raises on the first invalid event."""
-    merged: Dict[Tuple[str, str, datetime.date], int] = {}
+#: Events read from the caller's input at a time (a chunk is read in pieces).
+PIECE = 1000
+#: ``(uid, metric, day) -> amount``: a chunk's increments, each counter once.
+Merged = Dict[Tuple[str, str, datetime.date], int]
+
+
+def merge_events(merged: Merged, events: List[Any], first_index: int) -> None:
+    """Add ``events`` to ``merged``, checking each; raises on the first invalid one, naming its index."""
     get, date_type = merged.get, datetime.date
-    for index, event in enumerate(chunk):
+    for index, event in enumerate(events):
         try:
             uid, name, day, amount = event if type(event) is tuple and len(event) == 4 else _event(event)
             # Checks of the common types first: the full checks cost more than the rest of an event.
@@ -115,12 +130,17 @@ def bulk_commands(ks: Keyspace, chunk: List[Any], first_index: int) -> List[Comm
         key = (uid, name, day)
         merged[key] = get(key, 0) + amount
 
+
+def bulk_commands(ks: Keyspace, merged: Merged) -> Plan[List[Command]]:
+    """The increments of a merged chunk: one command per day, week, month field and counter."""
     prefix, parts, user_hash, counter_key, field = (
         ks.prefix, schema.tracking_parts, schema.user_hash, schema.counter_key, schema.field)
     commands: List[Command] = []
     year_fields: Dict[Tuple[str, str], int] = {}
     totals: Dict[str, int] = {}
-    for (uid, name, day), amount in merged.items():
+    for count, ((uid, name, day), amount) in enumerate(merged.items(), 1):
+        if not count % PIECE:
+            yield PAUSE
         day_part, week_part, month_part, year_part = parts(day)
         commands.append(("HINCRBY", user_hash(prefix, uid, month_part), field(name, day_part), amount))
         year_key = user_hash(prefix, uid, year_part)

@@ -3,15 +3,18 @@
 Kept out of the main test session so that configuring Django here cannot leak
 into other test modules.
 """
+import asyncio
 import datetime
 import json
 import os
 import uuid
 
+import pytest
 import redis
+from django.core.management import CommandError, call_command
 
 from analytics import create_analytic_backend, schema
-from analytics.contrib.django import analytics
+from analytics.contrib.django import aanalytics, analytics
 from analytics.contrib.django.testing import analytics_for_tests
 
 DAY = datetime.date(2026, 11, 23)
@@ -39,6 +42,7 @@ def test_the_helper_clears_its_prefix_and_nothing_else():
     url = os.environ["ANALYTICS_TEST_URL"]
     neighbour = create_analytic_backend({"backend": "analytics.backends.redis.Redis",
                                          "settings": {"hosts": [url]}, "prefix": "djangotests"})
+    neighbour.clear_all()
     neighbour.track_metric("post:1", "likes", DAY)
     server().set("unrelated", "1")
     with analytics_for_tests() as backend:
@@ -79,3 +83,29 @@ def test_a_forked_worker_builds_its_own_backend_and_connections(settings):
     assert analytics.backend_for_process() is parent
     assert analytics.get_count("post:9", "likes") == 6
     analytics.clear_all()
+
+
+def test_an_async_view_tracks_with_the_asyncio_backend(client, analytics_backend):
+    for expected in (1, 2):
+        answer = client.get("/alike/3/", {"day": DAY.isoformat()})
+        assert json.loads(answer.content) == {"likes": expected}
+    assert analytics_backend.get_metric_by_day("post:3", "likes", DAY, limit=1)[1] == {"2026-11-23": 2}
+
+
+def test_each_event_loop_gets_its_own_asyncio_backend(analytics_backend):
+    async def use():
+        await aanalytics.track_count("post:6", "shares")
+        return aanalytics.backend_for_loop()
+
+    first, second = asyncio.run(use()), asyncio.run(use())
+    assert first is not second
+    assert analytics_backend.get_count("post:6", "shares") == 2
+
+
+def test_call_command_runs_the_command_line(analytics_backend, capsys):
+    call_command("analytics", "track", "post:5", "likes", "--date", "2026-11-23", "--inc", "3")
+    assert capsys.readouterr().out == "post:5 likes 2026-11-23: day 3, week 3, month 3, all-time 3\n"
+    assert analytics_backend.get_count("post:5", "likes") == 3
+    with pytest.raises(CommandError, match="metric must not be empty") as raised:
+        call_command("analytics", "count", "post:5", "")
+    assert raised.value.returncode == 2

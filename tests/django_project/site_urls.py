@@ -5,4 +5,5 @@ from counting import views
 urlpatterns = [
     path("like/<str:post>/", views.like),
     path("likes/<str:post>/", views.likes),
+    path("alike/<str:post>/", views.alike),
 ]

@@ -1,7 +1,7 @@
 """``manage.py check``: the ``ANALYTICS`` settings must describe a backend the library can build."""
 from typing import Any, List
 
-from django.core import checks
+from django.core import checks  # type: ignore[import-untyped]
 
 from analytics.contrib import check_settings
 from analytics.errors import HostUnavailableError

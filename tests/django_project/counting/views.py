@@ -3,7 +3,7 @@ import datetime
 
 from django.http import HttpRequest, JsonResponse
 
-from analytics.contrib.django import analytics
+from analytics.contrib.django import aanalytics, analytics
 
 
 def like(request: HttpRequest, post: str) -> JsonResponse:
@@ -14,3 +14,8 @@ def like(request: HttpRequest, post: str) -> JsonResponse:
 
 def likes(request: HttpRequest, post: str) -> JsonResponse:
     return JsonResponse({"likes": analytics.get_count("post:%s" % post, "likes")})
+
+
+async def alike(request: HttpRequest, post: str) -> JsonResponse:
+    await aanalytics.track_metric("post:%s" % post, "likes", datetime.date.fromisoformat(request.GET["day"]))
+    return JsonResponse({"likes": await aanalytics.get_count("post:%s" % post, "likes")})

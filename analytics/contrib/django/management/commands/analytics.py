@@ -4,7 +4,7 @@ import os
 from typing import Any, List
 
 import click
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError  # type: ignore[import-untyped]
 
 from analytics.cli import Session, command_group
 from analytics.contrib.django import analytics, project_settings
