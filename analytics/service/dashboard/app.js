@@ -259,7 +259,7 @@
     compare.addEventListener("click", () => {
       const checked = boxes.filter((box) => box.checked).map((box) => [uid, box.value]);
       if (checked.length) location.hash = chartLink(checked, "day", { preset: "30d" });
-      else say("Check two or more metrics to compare them.");
+      else say("Check the metrics to put on one chart first.");
     });
     return heading.concat(
       h("div", { class: "scroll" }, h("table", { class: "totals" },
