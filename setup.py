@@ -28,7 +28,7 @@ setup(
                   "analytics.service.dashboard": ["index.html", "app.js", "chart.js", "style.css"]},
     python_requires=">=3.9",
     install_requires=[
-        "redis>=6.0",
+        "redis>=6.2",
         "python-dateutil>=2.7",
         "typing_extensions>=4.0; python_version<'3.10'",
     ],

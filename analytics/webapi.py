@@ -116,7 +116,8 @@ def error_from(status: int, body: Any, url: str) -> Exception:
         cls = HostTimeoutError if kind == "HostTimeoutError" else HostUnavailableError
         return cls(str(error["host"]), cause_class(str(error.get("cause", message))), error.get("applied"))
     redis_error = getattr(redis.exceptions, kind, None) if isinstance(kind, str) else None
-    if status in (409, 503, 507) and isinstance(redis_error, type) and issubclass(redis_error, redis.exceptions.RedisError):
+    if status in (409, 503, 507) and isinstance(redis_error, type) \
+            and issubclass(redis_error, redis.exceptions.RedisError):
         return redis_error(message)
     return ServiceError(status, "%s: %s" % (url, message))
 
@@ -134,7 +135,7 @@ def to_json(value: Any, name: str) -> Any:
 
 
 def wire_date(value: Any, name: str) -> Optional[str]:
-    """A date argument as ``"YYYY-MM-DD"`` (``None`` stays ``None``); what is not a date is refused as the library refuses it."""
+    """A date argument as ``"YYYY-MM-DD"`` (``None`` stays); what is not a date is refused as the library refuses it."""
     if value is None:
         return None
     return buckets.as_date(value, name).isoformat()

@@ -38,6 +38,7 @@ CALLS = {
     "get_uid_metrics": ("u",),
     "scan_day_counts": (),
     "scan_counters": (),
+    "ping": (),
 }
 
 

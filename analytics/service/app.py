@@ -203,7 +203,7 @@ def width(value: Any) -> int:
 
 
 def days_between(start: Any, end: Any) -> int:
-    """Days from ``start`` to ``end`` (both included) when both are dates in order, else 1 (the library refuses them)."""
+    """Days from ``start`` to ``end``, both included, if both are dates in order; else 1 (the library refuses them)."""
     if isinstance(start, datetime.date) and isinstance(end, datetime.date) and start <= end:
         return (end - start).days + 1
     return 1

