@@ -179,15 +179,18 @@ def notice(driver):
 
 
 def points(driver, series=0):
-    """``[(date, count)]`` of the chart's points of one series, read from the SVG."""
-    circles = until(driver, lambda: driver.find_elements(
-        By.CSS_SELECTOR, ".chart g.points[data-series='%d'] circle" % series))
-    return [(c.get_attribute("data-date"), int(c.get_attribute("data-count"))) for c in circles]
+    """``[(date, count)]`` of the chart's points of one series, read from the SVG (in one round trip)."""
+    selector = ".chart g.points[data-series='%d'] circle" % series
+    until(driver, lambda: driver.find_elements(By.CSS_SELECTOR, selector))
+    return [tuple(point) for point in driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]), "
+        "function (c) { return [c.getAttribute('data-date'), Number(c.getAttribute('data-count'))]; });", selector)]
 
 
 def table(driver):
-    rows = driver.find_elements(By.CSS_SELECTOR, "table.numbers tbody tr")
-    return [[cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")] for row in rows]
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('table.numbers tbody tr'), function (row) {"
+        " return Array.from(row.querySelectorAll('th, td'), function (cell) { return cell.textContent; }); });")
 
 
 def press(driver, selector):

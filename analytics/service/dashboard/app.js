@@ -95,8 +95,9 @@
   // The service's own message, put in a sentence that says what it means for the reader.
   function explain(status, body) {
     const said = body && body.error && body.error.message ? body.error.message : "";
-    if (status === 401 && said.startsWith("send a token")) return "This service needs a token: give one with the read scope.";
-    if (status === 401) return "The service did not accept this token (" + said + "). Give a token with the read scope.";
+    const ask = "Give a token with the read scope.";
+    if (status === 401 && said.startsWith("send a token")) return "This service needs a token. " + ask;
+    if (status === 401) return "The service did not accept this token (" + said + "). " + ask;
     if (status === 403) return "This token may not read the counters: " + said + ".";
     if (status === 503) return "The counters cannot be read right now: " + said + ".";
     if (status === 400) return "The service refused this request: " + said + ".";
@@ -265,7 +266,8 @@
       h("div", { class: "scroll" }, h("table", { class: "totals" },
         h("caption", {}, "Totals for today (" + day + "), this week, this month and all time"),
         h("thead", {}, h("tr", {}, h("td"), h("th", { scope: "col" }, "Metric"),
-          ...["Today", "This week", "This month", "All time"].map((name) => h("th", { scope: "col", class: "num" }, name)))),
+          ...["Today", "This week", "This month", "All time"].map((name) =>
+            h("th", { scope: "col", class: "num" }, name)))),
         h("tbody", {}, rows))),
       compare);
   }
@@ -365,7 +367,7 @@
   function tableOf(labelled, groupBy, span) {
     return h("div", { class: "scroll" }, h("table", { class: "numbers" },
       h("caption", {}, "Counts per " + groupBy + ", " + span),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, groupBy === "day" ? "Day" : groupBy === "week" ? "Week of" : "Month"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, { day: "Day", week: "Week of", month: "Month" }[groupBy]),
         labelled.map((s) => h("th", { scope: "col", class: "num" }, s.label)))),
       h("tbody", {}, labelled[0].points.map((point, i) => h("tr", {},
         h("th", { scope: "row" }, point[0]),

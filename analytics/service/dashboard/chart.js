@@ -60,7 +60,8 @@ const Chart = (function () {
       const start = first ? x(i) : x(i) - 36;
       if (start < free || start + 72 > width) continue;
       free = start + 72 + 12;
-      const label = svg("text", { x: x(i), y: box.bottom + 20, class: "axis", "text-anchor": first ? "start" : "middle" });
+      const label = svg("text", { x: x(i), y: box.bottom + 20, class: "axis",
+                                  "text-anchor": first ? "start" : "middle" });
       label.textContent = dates[i];
       chart.append(label);
     }
