@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from analytics import buckets, formats, plans, schema, webapi
 from analytics.backends import arguments
-from analytics.service import openapi
+from analytics.service import dashboard, openapi
 from analytics.service.auth import Tokens, allows
 
 log = logging.getLogger("analytics.service")
@@ -584,6 +584,9 @@ def create_app(backend: Any, tokens: Optional[Tokens] = None, max_body: int = DE
         ("/docs", "GET", docs, None),
     ]
     routes = [Route(path, guarded(handler, tokens, scope), methods=[method]) for path, method, handler, scope in table]
+    # The dashboard's pages need no token: they hold no data, and fetch all they show from /v1/ with one.
+    pages = dashboard.routes()
+    routes += pages
     middleware = []
     if cors_origin:
         middleware.append(Middleware(CORSMiddleware, allow_origins=[cors_origin],
@@ -601,6 +604,7 @@ def create_app(backend: Any, tokens: Optional[Tokens] = None, max_body: int = DE
     methods: Dict[str, List[str]] = {}
     for path, method, _, _ in table:
         methods.setdefault(path, []).extend(["GET", "HEAD"] if method == "GET" else [method])
+    methods.update((page.path, ["GET", "HEAD"]) for page in pages)
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                      exception_handlers={HTTPException: http_errors(methods)})
 

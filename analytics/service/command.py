@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import secrets
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import click
@@ -78,6 +79,22 @@ def check_backend(settings: Dict[str, Any]) -> None:
         raise Failure("bad settings: %s" % exc, 2) from None
 
 
+def fill_demo(settings: Dict[str, Any], tokens: Any, no_auth: bool) -> str:
+    """Track the dashboard's sample counters; the read token made up for them, unless tokens were given."""
+    from analytics.service.dashboard import sample
+
+    backend = create_analytic_backend(settings)
+    try:
+        tracked = backend.track_metrics(sample.events())
+    finally:
+        backend.close()
+    click.echo("--demo: tracked %d sample events for %s" % (tracked, ", ".join(sample.UIDS)))
+    if tokens or no_auth:
+        return ""
+    # Printed in the URL's fragment, which the browser keeps to itself: the page stores it for the session.
+    return secrets.token_urlsafe(18)
+
+
 @click.command("serve")
 @connection_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
@@ -90,11 +107,14 @@ def check_backend(settings: Dict[str, Any]) -> None:
 @click.option("--tokens-file", type=click.Path(dir_okay=False), help="A file of SCOPE:TOKEN lines.")
 @click.option("--no-auth", is_flag=True, help="Serve without tokens on a non-loopback address.")
 @click.option("--cors-origin", metavar="ORIGIN", help="Let this browser origin call the API (CORS).")
+@click.option("--demo", "demo_data", is_flag=True,
+              help="Fill an embedded Redis with sample counters and print the dashboard's URL (with a read token).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
               show_default=True)
 def serve(urls: Sequence[str], cluster: Optional[str], settings_file: Optional[str], prefix: Optional[str],
           timeout: Optional[float], host: str, port: int, workers: int, max_body: int, token_specs: Tuple[str, ...],
-          tokens_file: Optional[str], no_auth: bool, cors_origin: Optional[str], log_level: str) -> None:
+          tokens_file: Optional[str], no_auth: bool, cors_origin: Optional[str], demo_data: bool, log_level: str
+          ) -> None:
     """Serve the counters over HTTP (API v1; the document is at /v1/openapi.json, a page at /docs)."""
     from analytics.service import auth
 
@@ -120,12 +140,22 @@ def serve(urls: Sequence[str], cluster: Optional[str], settings_file: Optional[s
             assert settings is not None
             click.echo("No Redis configured: serving an embedded Redis at %s (its data is deleted when the service "
                        "stops; use --url for a real one)" % url)
+        elif demo_data:
+            raise Failure("--demo fills an embedded Redis of its own: leave out --url, --cluster, --settings and "
+                          "$ANALYTICS_REDIS_URL", 2)
         else:
             click.echo("Serving %s" % describe(settings))
         check_backend(settings)
+        dashboard_token = ""
+        if demo_data:
+            dashboard_token = fill_demo(settings, tokens, no_auth)
+            if dashboard_token:
+                tokens = auth.Tokens([("read", auth.digest(dashboard_token))])
         click.echo("analytics API v1 on http://%s:%d (docs at /docs), %s" % (
             host if ":" not in host else "[%s]" % host, port,
             "%d tokens" % len(tokens.entries) if tokens else "no tokens: every request is allowed"))
+        click.echo("Dashboard: http://%s:%d/%s" % (host if ":" not in host else "[%s]" % host, port,
+                                                    "#token=" + dashboard_token if dashboard_token else ""))
         os.environ[ENV_SERVICE] = json.dumps({"settings": settings, "tokens": tokens.entries, "max_body": max_body,
                                               "cors_origin": cors_origin})
         uvicorn.run("analytics.service.command:app_from_environment", factory=True, host=host, port=port,
