@@ -120,14 +120,17 @@ def test_track_metrics_reads_its_input_in_pieces_and_sends_one_batch_per_chunk()
     assert done.value.value == 5
 
 
-def test_a_large_chunk_pauses_while_it_is_planned():
-    events = [("u%d" % i, "m", D(2012, 1, 1)) for i in range(2500)]
+def test_a_large_chunk_is_read_and_planned_in_pieces_of_500():
+    events = [("u%d" % i, "m", D(2012, 1, 1)) for i in range(1200)]
     steps, result = drive(plans.track_metrics(KS, events),
-                          [events[:1000], events[1000:2000], events[2000:], [], None, None, None])
+                          [events[:500], events[500:1000], events[1000:], [], None, None, None])
     kinds = [type(step).__name__ for step in steps]
+    # Three pieces read (the last one short, then the empty read that ends the
+    # input), a pause after each 500 events planned, then the chunk's one batch.
     assert kinds == ["Take", "Take", "Take", "Take", "Pause", "Pause", "Batch"]
+    assert [step.size for step in steps[:4]] == [500, 500, 500, 500]
     assert isinstance(steps[4], Pause)
-    assert result == 2500
+    assert result == 1200
 
 
 def test_clear_all_deletes_each_page_on_the_node_it_came_from():

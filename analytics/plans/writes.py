@@ -105,7 +105,7 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
 
 
 #: Events read from the caller's input at a time (a chunk is read in pieces).
-PIECE = 1000
+PIECE = 500
 #: ``(uid, metric, day) -> amount``: a chunk's increments, each counter once.
 Merged = Dict[Tuple[str, str, datetime.date], int]
 

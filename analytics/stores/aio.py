@@ -40,9 +40,9 @@ else:  # pragma: no cover - Python < 3.11 has no asyncio.timeout_at; redis.async
 #: Connections per host of a host list; more concurrent calls wait for one.
 POOL_SIZE = 100
 #: Replies read between two chances for other tasks to run (a power of two, less one).
-YIELD_EVERY = 2047
+YIELD_EVERY = 1023
 #: Commands packed between two chances for other tasks to run.
-SEND_PIECE = 4096
+SEND_PIECE = 2048
 
 
 class _Lease:
