@@ -110,16 +110,30 @@ def _unique_event(event: Any) -> Tuple[Any, Any, Any, Any]:
 def bulk_adds(ks: Keyspace, chunk: List[Any], first_index: int) -> Tuple[List[Command], List[str]]:
     """The ``PFADD``s (and expiries) of a chunk, members merged per HyperLogLog, and where each goes."""
     merged: Dict[Tuple[str, str, str, int], Dict[str, None]] = {}
+    # Events of a chunk share a few pairs and dates: their anchors and buckets are worked out once.
+    anchors: Dict[Tuple[str, str], str] = {}
+    found: Dict[Any, List[Bucket]] = {}
+    date_type, prefix, zone = datetime.date, ks.prefix, ks.zone
     for index, event in enumerate(chunk):
         try:
-            uid, name, member, when = _unique_event(event)
-            uid, name = arguments.one_uid(uid), arguments.one_metric(name)
-            member = arguments.name(member, "member")
-            day, hour = buckets.moment(when, ks.zone)
+            uid, name, member, when = event if type(event) is tuple and len(event) == 4 else _unique_event(event)
+            if type(uid) is not str or not uid or not uid.isascii():
+                uid = arguments.one_uid(uid)
+            if type(name) is not str or not name or not name.isascii():
+                name = arguments.one_metric(name)
+            if type(member) is not str or not member or not member.isascii():
+                member = arguments.name(member, "member")
+            buckets_of = found.get(when) if type(when) is date_type else None
+            if buckets_of is None:
+                buckets_of = event_buckets(ks, *buckets.moment(when, zone))
+                if type(when) is date_type:
+                    found[when] = buckets_of
         except (TypeError, ValueError) as exc:
             raise type(exc)("events[%d]: %s" % (first_index + index, exc)) from None
-        anchor = schema.unique_anchor(ks.prefix, uid, name)
-        for kind, text, end in event_buckets(ks, day, hour):
+        anchor = anchors.get((uid, name))
+        if anchor is None:
+            anchor = anchors[(uid, name)] = schema.unique_anchor(prefix, uid, name)
+        for kind, text, end in buckets_of:
             merged.setdefault((anchor, kind, text, end), {})[member] = None
     commands: List[Command] = []
     places: List[str] = []
