@@ -36,6 +36,13 @@ def expiries(server):
     return found
 
 
+@pytest.fixture(autouse=True)
+def redis_7(redis_server):
+    """Retention sets expiries with EXPIREAT NX, and these tests read them with EXPIRETIME: Redis 7.0+."""
+    if int(redis_server.client().info("server")["redis_version"].split(".")[0]) < 7:
+        pytest.skip("needs Redis 7.0 or newer")
+
+
 @pytest.fixture
 def backend(flushed, flavour):
     instance = make_backend(flavour, host_settings(flushed, DBS), hours=True, timezone="Europe/Berlin",
@@ -99,6 +106,19 @@ def test_rewriting_old_buckets_leaves_their_expiry_alone(backend, flushed):
     backend.track_metric("u", "a", datetime.date(2026, 3, 2))
     assert expiries(flushed) == before
     assert backend.get_metric_by_day("u", "a", datetime.date(2026, 3, 29), 1)[1] == {"2026-03-29": 9}
+
+
+def test_a_key_written_before_retention_was_on_gets_its_expiry_once(flushed, flavour):
+    day = datetime.date(2026, 3, 2)
+    plain = make_backend(flavour, host_settings(flushed, DBS))
+    plain.track_metric("u", "a", day)
+    plain.store.close()
+    assert set(expiries(flushed).values()) == {-1}
+    for keep in (DAY, DAY + 500):  # the second retention finds the expiry set: NX leaves it
+        backend = make_backend(flavour, host_settings(flushed, DBS), retention={"day": keep * DAYS})
+        backend.track_metric("u", "a", day)
+        backend.store.close()
+        assert expiries(flushed)["_analytics:user:u:analy:26-03"] == at("2026-04-01T00", DAY)
 
 
 def test_a_bucket_past_its_expiry_is_gone_as_soon_as_it_is_written(flushed, flavour):

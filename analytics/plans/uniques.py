@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from analytics import buckets, schema
 from analytics.backends import arguments
+from analytics.plans import retention
 from analytics.plans.reads import DateLike, Series
 from analytics.plans.steps import Batch, Keyspace, Plan, Take
 from analytics.plans.writes import check_bulk
@@ -49,7 +50,7 @@ def adds(ks: Keyspace, anchor: str, members: Sequence[str], found: Iterable[Buck
         commands.append(("PFADD", key, *members))
         keep = keep_of(ks, kind)
         if keep is not None:
-            commands.append(("EXPIREAT", key, end + keep))
+            commands.append(retention.expire_at(key, end + keep))
     return commands
 
 
