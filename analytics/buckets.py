@@ -274,7 +274,7 @@ def midnight_after(day: Date, zone: Optional[datetime.tzinfo]) -> int:
 
 
 def month_end(first: Date, zone: Optional[datetime.tzinfo]) -> int:
-    return midnight_after(days_in_month(first)[-1], zone)
+    return midnight_after(first.replace(day=calendar.monthrange(first.year, first.month)[1]), zone)
 
 
 def year_end(year: int, zone: Optional[datetime.tzinfo]) -> int:

@@ -10,6 +10,7 @@ practice for a few dozen members (its sparse form counts small sets exactly
 unless two members collide in one register).
 """
 import datetime
+import functools
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from analytics import buckets, schema
@@ -26,15 +27,21 @@ Bucket = Tuple[str, str, int]
 
 def event_buckets(ks: Keyspace, day: datetime.date, hour: Optional[datetime.datetime]) -> List[Bucket]:
     """The day, week, month (and, with hours on, hour) an event dated ``day``/``hour`` is counted in."""
-    zone, monday, first = ks.zone, buckets.monday_of(day), day.replace(day=1)
-    found = [
-        ("d", day.isoformat(), buckets.midnight_after(day, zone)),
-        ("w", monday.isoformat(), buckets.week_end(monday, zone)),
-        ("m", first.isoformat()[:7], buckets.month_end(first, zone)),
-    ]
+    found = list(day_buckets(day, ks.zone))
     if ks.hours and hour is not None:
         found.append(("h", buckets.hour_label(hour), buckets.hour_end(hour)))
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def day_buckets(day: datetime.date, zone: Optional[datetime.tzinfo]) -> Tuple[Bucket, ...]:
+    """The day, week and month of ``day``; cached, as events cluster on a few recent days."""
+    monday, first = buckets.monday_of(day), day.replace(day=1)
+    return (
+        ("d", day.isoformat(), buckets.midnight_after(day, zone)),
+        ("w", monday.isoformat(), buckets.week_end(monday, zone)),
+        ("m", first.isoformat()[:7], buckets.month_end(first, zone)),
+    )
 
 
 def keep_of(ks: Keyspace, kind: str) -> Optional[int]:
