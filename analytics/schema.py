@@ -185,6 +185,11 @@ def counter_pattern(prefix: str, uid_prefix: str = "") -> str:
     return "%s:analy:%s*:count:*" % (glob_escape(prefix), glob_escape(uid_prefix))
 
 
+def key_text(key: Any) -> str:
+    """A key or field as a client returned it (``bytes`` without ``decode_responses``) as text."""
+    return key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key
+
+
 def parse_key(prefix: str, key: str) -> Optional[Tuple[str, str, str]]:
     """``("counter", uid, metric)`` or ``("hash", uid, period)`` for a key of ``prefix``, else ``None``.
 

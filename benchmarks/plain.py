@@ -39,7 +39,7 @@ class Plain:
             replies.extend(pipe.execute())
         return replies
 
-    def _queue_event(self, pipes, uid: str, metric: str, day: datetime.date, amount: int, transaction: bool) -> None:
+    def queue_event(self, pipes, uid: str, metric: str, day: datetime.date, amount: int, transaction: bool) -> None:
         prefix, yy = self.prefix, day.year % 100
         monday = day - datetime.timedelta(days=day.weekday())
         month_key = "%s:user:%s:analy:%02d-%02d" % (prefix, uid, yy, day.month)
@@ -55,7 +55,7 @@ class Plain:
     def track(self, uid: str, metric: str, day: datetime.date, amount: int = 1) -> List:
         """One event: its four increments in one MULTI/EXEC pipeline per host (as ``track_metric``)."""
         pipes: Dict = {}
-        self._queue_event(pipes, uid, metric, day, amount, self.transactions)
+        self.queue_event(pipes, uid, metric, day, amount, self.transactions)
         return self._run(pipes)
 
     def bulk(self, events: Iterable[Tuple], chunk_size: int) -> int:
@@ -63,7 +63,7 @@ class Plain:
         pipes: Dict = {}
         queued = 0
         for uid, metric, day, amount in events:
-            self._queue_event(pipes, uid, metric, day, amount, False)
+            self.queue_event(pipes, uid, metric, day, amount, False)
             queued += 1
             if queued % chunk_size == 0:
                 self._run(pipes)
@@ -74,6 +74,12 @@ class Plain:
 
     def series_by_day(self, pairs: Sequence[Tuple[str, str]], start: datetime.date, limit: int) -> List:
         """``get_metrics(pairs, start, limit, group_by="day")``: one HMGET per pair and month."""
+        pipes, collect = self.queue_series_by_day(pairs, start, limit)
+        return collect({index: pipe.execute() for index, pipe in pipes.items()})
+
+    def queue_series_by_day(self, pairs: Sequence[Tuple[str, str]], start: datetime.date, limit: int
+                            ) -> Tuple[Dict, Callable[[Dict[int, List]], List]]:
+        """The pipelines of :meth:`series_by_day`, and how to turn their replies into its result."""
         prefix = self.prefix
         days = [start + datetime.timedelta(days=i) for i in range(limit)]
         labels = [day.isoformat() for day in days]
@@ -89,18 +95,22 @@ class Plain:
                 index = self.route(key)
                 self._pipe(pipes, key, False, index).hmget(key, fields)
                 plan.append((index, positions))
-        replies_by_host = {index: iter(pipe.execute()) for index, pipe in pipes.items()}
-        result = []
-        plan_iter = iter(plan)
-        for _ in pairs:
-            counts = [0] * limit
-            for _ in by_month:
-                index, positions = next(plan_iter)
-                for position, value in zip(positions, next(replies_by_host[index])):
-                    if value is not None:
-                        counts[position] = int(value)
-            result.append((set(labels), dict(zip(labels, counts))))
-        return result
+
+        def collect(replies: Dict[int, List]) -> List:
+            replies_by_host = {index: iter(values) for index, values in replies.items()}
+            result = []
+            plan_iter = iter(plan)
+            for _ in pairs:
+                counts = [0] * limit
+                for _ in by_month:
+                    index, positions = next(plan_iter)
+                    for position, value in zip(positions, next(replies_by_host[index])):
+                        if value is not None:
+                            counts[position] = int(value)
+                result.append((set(labels), dict(zip(labels, counts))))
+            return result
+
+        return pipes, collect
 
     def count_between(self, uid: str, metric: str, start: datetime.date, end: datetime.date) -> int:
         """``get_count(uid, metric, start, end)``: whole months from the year hashes, other days one by one."""

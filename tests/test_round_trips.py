@@ -11,10 +11,12 @@ import datetime
 
 import pytest
 import redis
+import redis.asyncio.connection
 import redis.connection
 
 from analytics.backends.redis import Redis
 from conftest import host_settings
+from flavours import Blocking, make_backend
 
 THREE = [3, 4, 5]
 ONE = [6]
@@ -40,12 +42,14 @@ def _commandstats(admin):
 @contextlib.contextmanager
 def counting(backend, server):
     """Count what the block sends: socket writes (with their db), store round trips, server commands."""
+    asynchronous = isinstance(backend, Blocking)
     for node in backend.store.primaries():
-        node.client.ping()  # connect first: the connection handshake is not part of a call
+        # Connect first: the connection handshake is not part of a call.
+        backend.run(node.client.ping()) if asynchronous else node.client.ping()
     counts = Counts()
     admin = server.client()
     before_stats, before_trips = _commandstats(admin), backend.store.round_trips
-    cls = redis.connection.AbstractConnection
+    cls = redis.asyncio.connection.AbstractConnection if asynchronous else redis.connection.AbstractConnection
     original = cls.send_packed_command
 
     def spy(conn, command, check_health=True):
@@ -74,8 +78,8 @@ def dbs_with_keys(server, dbs):
 
 
 @pytest.fixture(params=[ONE, THREE], ids=["1 host", "3 hosts"])
-def hosts(request, flushed):
-    backend = Redis(host_settings(flushed, request.param))
+def hosts(request, flushed, flavour):
+    backend = make_backend(flavour, host_settings(flushed, request.param))
     yield flushed, request.param, backend
     backend.store.close()
 
@@ -185,8 +189,8 @@ def test_get_counts_over_a_range_groups_fields_per_hash(hosts):
     assert counts.commands == {"hmget": 50}
 
 
-def test_set_metric_by_day_and_syncs_are_two_batches(flushed):
-    backend = Redis(host_settings(flushed, ONE))
+def test_set_metric_by_day_and_syncs_are_two_batches(flushed, flavour):
+    backend = make_backend(flavour, host_settings(flushed, ONE))
     try:
         backend.track_metric("user1", "clicks", DAY, 4)
         calls = [
@@ -204,8 +208,8 @@ def test_set_metric_by_day_and_syncs_are_two_batches(flushed):
         backend.store.close()
 
 
-def test_set_metric_by_day_on_three_hosts_sends_two_batches(flushed):
-    backend = Redis(host_settings(flushed, THREE))
+def test_set_metric_by_day_on_three_hosts_sends_two_batches(flushed, flavour):
+    backend = make_backend(flavour, host_settings(flushed, THREE))
     try:
         with counting(backend, flushed) as counts:
             backend.set_metric_by_day(UIDS, "clicks", DAY, 9)
@@ -232,14 +236,14 @@ def test_track_metrics_sends_one_pipeline_per_host_per_chunk(hosts):
     assert counts.commands == {"hincrby": 3 * distinct, "incrby": distinct}
 
 
-def test_hiredis_parses_and_packs_when_installed(hosts):
+def test_hiredis_parses_and_packs_when_installed(flushed):
     """redis-py picks hiredis by itself; the store then packs and reads through it too."""
     pytest.importorskip("hiredis")
     from redis._parsers import _HiredisParser
 
     from analytics.stores import redispy
 
-    server, dbs, backend = hosts
+    backend = Redis(host_settings(flushed, THREE))
     backend.track_metric("user1", "clicks", DAY)
     node = backend.store.primaries()[0]
     conn = node.client.connection_pool.get_connection()
@@ -250,3 +254,28 @@ def test_hiredis_parses_and_packs_when_installed(hosts):
         assert redispy.pack(conn, commands) == [b"".join(conn.pack_commands(commands))]
     finally:
         node.client.connection_pool.release(conn)
+        backend.close()
+
+
+def test_asyncio_hiredis_parser_is_read_directly(flushed):
+    """On redis.asyncio too, replies come from hiredis' parser itself when redis-py uses it."""
+    pytest.importorskip("hiredis")
+    from redis._parsers import _AsyncHiredisParser
+
+    from analytics.stores import redispy
+
+    backend = make_backend("async", host_settings(flushed, ONE))
+    try:
+        backend.track_metric("user1", "clicks", DAY)
+        pool = backend.store.primaries()[0].client.connection_pool
+
+        async def inspect_one():
+            conn = await pool.get_connection()
+            try:
+                return type(conn._parser), redispy.async_reply_reader(conn) == conn._parser.read_response
+            finally:
+                await pool.release(conn)
+
+        assert backend.run(inspect_one()) == (_AsyncHiredisParser, True)
+    finally:
+        backend.close()

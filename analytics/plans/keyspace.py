@@ -55,7 +55,7 @@ def scan_uids(ks: Keyspace, prefix: str = "", cursor: str = "0", count: int = 10
     page = yield Scan(schema.uid_pattern(ks.prefix, uid_prefix), cursor, count)
     found: Dict[str, None] = {}
     for key in page.keys:
-        parsed = schema.parse_key(ks.prefix, key)
+        parsed = schema.parse_key(ks.prefix, schema.key_text(key))
         if parsed is not None and parsed[1].startswith(uid_prefix):
             found[parsed[1]] = None
     return page.cursor, sorted(found)
@@ -71,7 +71,7 @@ def get_uid_metrics(ks: Keyspace, unique_identifier: Any) -> Plan[List[str]]:
     while True:
         page = yield Scan(pattern, cursor, SCAN_BATCH)
         for key in page.keys:
-            parsed = schema.parse_key(ks.prefix, key)
+            parsed = schema.parse_key(ks.prefix, schema.key_text(key))
             if parsed is None or parsed[1] != uid:
                 continue
             if parsed[0] == "counter":
@@ -87,7 +87,7 @@ def get_uid_metrics(ks: Keyspace, unique_identifier: Any) -> Plan[List[str]]:
     for node, keys in by_node.items():
         for fields in (yield Batch([("HKEYS", key) for key in keys], atomic=False, node=node)):
             for field in fields:
-                parsed_field = schema.parse_field(field)
+                parsed_field = schema.parse_field(schema.key_text(field))
                 if parsed_field is not None:
                     names.add(parsed_field[0])
     return sorted(names)
@@ -105,7 +105,7 @@ def scan_day_counts(ks: Keyspace, cursor: str = "0", count: int = 100, uid_prefi
     page = yield Scan(schema.month_hash_pattern(ks.prefix, uid_prefix), cursor, count)
     keys = []
     for key in page.keys:
-        parsed = schema.parse_key(ks.prefix, key)
+        parsed = schema.parse_key(ks.prefix, schema.key_text(key))
         if parsed is not None and parsed[0] == "hash" and parsed[1].startswith(uid_prefix):
             keys.append((key, parsed[1]))
     rows: List[Tuple[str, str, datetime.date, int]] = []
@@ -113,7 +113,7 @@ def scan_day_counts(ks: Keyspace, cursor: str = "0", count: int = 100, uid_prefi
         replies = yield Batch([("HGETALL", key) for key, _ in keys], atomic=False, node=page.node)
         for (_, uid), fields in zip(keys, replies):
             for field, value in sorted(_hash_items(fields)):
-                parsed_field = schema.parse_field(field)
+                parsed_field = schema.parse_field(schema.key_text(field))
                 if parsed_field is not None:
                     rows.append((uid, parsed_field[0], parsed_field[1], int(value)))
     return page.cursor, rows
@@ -137,7 +137,7 @@ def scan_counters(ks: Keyspace, cursor: str = "0", count: int = 100, uid_prefix:
     page = yield Scan(schema.counter_pattern(ks.prefix, uid_prefix), cursor, count)
     keys = []
     for key in page.keys:
-        parsed = schema.parse_key(ks.prefix, key)
+        parsed = schema.parse_key(ks.prefix, schema.key_text(key))
         if parsed is not None and parsed[0] == "counter" and parsed[1].startswith(uid_prefix):
             keys.append((key, parsed[1], parsed[2]))
     rows: List[Tuple[str, str, int]] = []

@@ -1,8 +1,8 @@
 """What a plan yields, and what it gets back.
 
 A plan is a generator: it yields a :class:`Batch` (commands to send at once),
-a :class:`Scan` (one page of a key walk) or a :class:`Take` (the next items of
-the caller's input), receives the answer, may yield again,
+a :class:`Scan` (one page of a key walk), a :class:`Take` (the next items of
+the caller's input) or a :class:`Pause`, receives the answer, may yield again,
 and returns the call's result.  It never touches a socket; the stores route
 its steps and the drivers carry them out.
 """
@@ -81,7 +81,20 @@ class Take:
         self.size = size
 
 
-Step = Any  # Batch | Scan | Take
+class Pause:
+    """A point in a long piece of planning where an asyncio driver lets other tasks run.
+
+    Answered with ``None``, at once by the sync driver.  A bulk load's chunk
+    takes tens of milliseconds to plan; without these the event loop would be
+    held for all of it.
+    """
+
+    __slots__ = ()
+
+
+PAUSE = Pause()
+
+Step = Any  # Batch | Scan | Take | Pause
 #: A plan returning ``T``.
 Plan = Generator[Step, Any, T]
 

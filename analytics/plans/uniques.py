@@ -18,7 +18,7 @@ from analytics.backends import arguments
 from analytics.plans import retention
 from analytics.plans.reads import DateLike, Series
 from analytics.plans.steps import Batch, Keyspace, Plan, Take
-from analytics.plans.writes import check_bulk
+from analytics.plans.writes import PIECE, check_bulk
 
 Command = Tuple[Any, ...]
 #: ``(kind, bucket text, end in seconds since the epoch)`` of one HyperLogLog an event goes into.
@@ -100,12 +100,21 @@ def track_uniques(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
     stream = events.__aiter__() if hasattr(events, "__aiter__") else iter(events)
     done = 0
     while True:
-        chunk = yield Take(stream, size)
-        if not chunk:
+        merged: Members = {}
+        taken = 0
+        # Read in pieces, as track_metrics reads: between them an asyncio driver lets other tasks run.
+        while taken < size:
+            piece = yield Take(stream, min(PIECE, size - taken))
+            if not piece:
+                break
+            merge_members(ks, merged, piece, done + taken)
+            taken += len(piece)
+        if taken:
+            commands, places = bulk_adds(ks, merged)
+            yield Batch(commands, atomic=False, replies=False, places=places)
+            done += taken
+        if taken < size:
             return done
-        commands, places = bulk_adds(ks, chunk, done)
-        yield Batch(commands, atomic=False, replies=False, places=places)
-        done += len(chunk)
 
 
 def _unique_event(event: Any) -> Tuple[Any, Any, Any, Any]:
@@ -115,14 +124,17 @@ def _unique_event(event: Any) -> Tuple[Any, Any, Any, Any]:
     return (event[0], event[1], event[2], event[3] if len(event) == 4 else None)
 
 
-def bulk_adds(ks: Keyspace, chunk: List[Any], first_index: int) -> Tuple[List[Command], List[str]]:
-    """The ``PFADD``s (and expiries) of a chunk, members merged per HyperLogLog, and where each goes."""
-    merged: Dict[Tuple[str, str, str, int], Dict[str, None]] = {}
-    # Events of a chunk share a few pairs and dates: their anchors and buckets are worked out once.
+#: ``(anchor, kind, bucket text, end) -> members``: a chunk's members per HyperLogLog, each once, in order.
+Members = Dict[Tuple[str, str, str, int], Dict[str, None]]
+
+
+def merge_members(ks: Keyspace, merged: Members, events: List[Any], first_index: int) -> None:
+    """Add the members of ``events`` to ``merged``, checking each event; a bad one raises naming its index."""
+    # Events share a few pairs and dates: their anchors and buckets are worked out once per piece.
     anchors: Dict[Tuple[str, str], str] = {}
     found: Dict[Any, List[Bucket]] = {}
     date_type, prefix, zone = datetime.date, ks.prefix, ks.zone
-    for index, event in enumerate(chunk):
+    for index, event in enumerate(events):
         try:
             uid, name, member, when = event if type(event) is tuple and len(event) == 4 else _unique_event(event)
             if type(uid) is not str or not uid or not uid.isascii():
@@ -143,6 +155,10 @@ def bulk_adds(ks: Keyspace, chunk: List[Any], first_index: int) -> Tuple[List[Co
             anchor = anchors[(uid, name)] = schema.unique_anchor(prefix, uid, name)
         for kind, text, end in buckets_of:
             merged.setdefault((anchor, kind, text, end), {})[member] = None
+
+
+def bulk_adds(ks: Keyspace, merged: Members) -> Tuple[List[Command], List[str]]:
+    """The ``PFADD``s (and expiries) of a merged chunk, and the anchor that places each."""
     commands: List[Command] = []
     places: List[str] = []
     for (anchor, kind, text, end), members in merged.items():

@@ -6,7 +6,7 @@ from analytics import buckets, schema
 from analytics.backends import arguments
 from analytics.plans import retention
 from analytics.plans.reads import DateLike, FieldSums, Pairs, add_field, add_up, field_reads, sum_fields
-from analytics.plans.steps import Batch, Keyspace, Plan, Take
+from analytics.plans.steps import PAUSE, Batch, Keyspace, Plan, Take
 
 Command = Tuple[Any, ...]
 #: ``(year hash period, field date text, full year)`` of one synced bucket.
@@ -123,25 +123,41 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
     size = check_bulk(events, chunk_size)
     stream = events.__aiter__() if hasattr(events, "__aiter__") else iter(events)
     done = 0
-    build = bulk_commands if ks.plain else bulk_commands_with_options
     while True:
-        chunk = yield Take(stream, size)
-        if not chunk:
+        merged: Merged = {}
+        hours: Hours = {}
+        taken = 0
+        # Read in pieces: between them an asyncio driver lets other tasks run.
+        while taken < size:
+            piece = yield Take(stream, min(PIECE, size - taken))
+            if not piece:
+                break
+            if ks.plain:
+                merge_events(merged, piece, done + taken)
+            else:
+                merge_events_with_options(ks, merged, hours, piece, done + taken)
+            taken += len(piece)
+        if taken:
+            commands = yield from bulk_commands(ks, merged)
+            if not ks.plain:
+                commands += option_commands(ks, [(uid, day) for uid, _, day in merged], hours)
+            yield Batch(commands, atomic=False, replies=False)
+            done += taken
+        if taken < size:
             return done
-        yield Batch(build(ks, chunk, done), atomic=False, replies=False)
-        done += len(chunk)
 
 
-def bulk_commands(ks: Keyspace, chunk: List[Any], first_index: int) -> List[Command]:
-    """The increments of ``chunk``, each counter once; raises on the first invalid event."""
-    return merged_commands(ks, merge_events(chunk, first_index))
+#: Events read from the caller's input at a time (a chunk is read in pieces).
+PIECE = 1000
+#: ``(uid, metric, day) -> amount``: a chunk's increments, each counter once.
+Merged = Dict[Tuple[str, str, datetime.date], int]
+#: ``(uid, metric, hour start) -> amount``: a chunk's hour increments (``hours=True``).
+Hours = Dict[Tuple[str, str, datetime.datetime], int]
 
 
-def bulk_commands_with_options(ks: Keyspace, chunk: List[Any], first_index: int) -> List[Command]:
-    """:func:`bulk_commands` on a backend with options: days and hours in its zone, hours, expiries."""
-    merged: Dict[Tuple[str, str, datetime.date], int] = {}
-    hours: Dict[Tuple[str, str, datetime.datetime], int] = {}
-    for index, event in enumerate(chunk):
+def merge_events_with_options(ks: Keyspace, merged: Merged, hours: Hours, events: List[Any], first_index: int) -> None:
+    """:func:`merge_events` on a backend with options: days (and hours) taken in its time zone."""
+    for index, event in enumerate(events):
         try:
             uid, name, when, amount = _event(event)
             uid, name = arguments.one_uid(uid), arguments.one_metric(name)
@@ -154,14 +170,12 @@ def bulk_commands_with_options(ks: Keyspace, chunk: List[Any], first_index: int)
         if ks.hours and hour is not None:
             hour_key = (uid, name, hour)
             hours[hour_key] = hours.get(hour_key, 0) + amount
-    return merged_commands(ks, merged) + option_commands(ks, [(uid, day) for uid, _, day in merged], hours)
 
 
-def merge_events(chunk: List[Any], first_index: int) -> Dict[Tuple[str, str, datetime.date], int]:
-    """The amounts of ``chunk`` per (uid, metric, day), every event checked."""
-    merged: Dict[Tuple[str, str, datetime.date], int] = {}
+def merge_events(merged: Merged, events: List[Any], first_index: int) -> None:
+    """Add ``events`` to ``merged``, checking each; raises on the first invalid one, naming its index."""
     get, date_type = merged.get, datetime.date
-    for index, event in enumerate(chunk):
+    for index, event in enumerate(events):
         try:
             uid, name, day, amount = event if type(event) is tuple and len(event) == 4 else _event(event)
             # Checks of the common types first: the full checks cost more than the rest of an event.
@@ -177,17 +191,18 @@ def merge_events(chunk: List[Any], first_index: int) -> Dict[Tuple[str, str, dat
             raise type(exc)("events[%d]: %s" % (first_index + index, exc)) from None
         key = (uid, name, day)
         merged[key] = get(key, 0) + amount
-    return merged
 
 
-def merged_commands(ks: Keyspace, merged: Mapping[Tuple[str, str, datetime.date], int]) -> List[Command]:
-    """0.6.x's increments for amounts per (uid, metric, day): year fields and counters added up."""
+def bulk_commands(ks: Keyspace, merged: Merged) -> Plan[List[Command]]:
+    """The increments of a merged chunk: one command per day, week, month field and counter."""
     prefix, parts, user_hash, counter_key, field = (
         ks.prefix, schema.tracking_parts, schema.user_hash, schema.counter_key, schema.field)
     commands: List[Command] = []
     year_fields: Dict[Tuple[str, str], int] = {}
     totals: Dict[str, int] = {}
-    for (uid, name, day), amount in merged.items():
+    for count, ((uid, name, day), amount) in enumerate(merged.items(), 1):
+        if not count % PIECE:
+            yield PAUSE
         day_part, week_part, month_part, year_part = parts(day)
         commands.append(("HINCRBY", user_hash(prefix, uid, month_part), field(name, day_part), amount))
         year_key = user_hash(prefix, uid, year_part)

@@ -14,14 +14,14 @@ import asyncio
 import functools
 import itertools
 import sys
-from typing import Any, Generator, List, Optional, Sequence, Tuple
+from typing import Any, Generator, List, Mapping, Optional, Sequence, Tuple
 
 import redis.asyncio
 import redis.asyncio.cluster
 import redis.exceptions
 
 from analytics.errors import ClosedError, HostTimeoutError, HostUnavailableError
-from analytics.plans.steps import Take
+from analytics.plans.steps import Pause, Take
 from analytics.ring import HashRing
 from analytics.stores import redispy, routing
 from analytics.stores.cluster import ClusterTopology
@@ -37,6 +37,14 @@ else:  # pragma: no cover - Python < 3.11 has no asyncio.timeout_at; redis.async
     from async_timeout import timeout_at as _deadline  # type: ignore[import-not-found,no-redef]
 
 
+#: Connections per host of a host list; more concurrent calls wait for one.
+POOL_SIZE = 100
+#: Replies read between two chances for other tasks to run (a power of two, less one).
+YIELD_EVERY = 2047
+#: Commands packed between two chances for other tasks to run.
+SEND_PIECE = 4096
+
+
 class _Lease:
     """One node's connection during a batch: where it came from, and whether its replies are all read."""
 
@@ -47,25 +55,55 @@ class _Lease:
 
 
 async def _checkout(node: Node) -> Any:
+    """A connected connection to ``node`` (connecting is part of checking out, as on the sync side)."""
+    if node.gate is not None:
+        await node.gate.acquire()
+    try:
+        return await _connect(node)
+    except BaseException:
+        if node.gate is not None:
+            node.gate.release()
+        raise
+
+
+async def _connect(node: Node) -> Any:
     client = node.client
     if isinstance(client, redis.asyncio.cluster.ClusterNode):
-        return client.acquire_connection()
-    pool = client.connection_pool
+        conn = client.acquire_connection()
+    else:
+        pool = client.connection_pool
+        try:
+            conn = await pool.get_connection()
+        except TypeError:  # redis-py < 5.1 still wants a command name
+            conn = await pool.get_connection("PIPELINE")
     try:
-        return await pool.get_connection()
-    except TypeError:  # redis-py < 5.1 still wants a command name
-        return await pool.get_connection("PIPELINE")
+        if redispy.peer_closed(conn):
+            await conn.disconnect(nowait=True)
+        if not conn.is_connected:
+            await conn.connect()
+    except BaseException:
+        await _give_back(node, conn, broken=True)
+        raise
+    return conn
 
 
 async def _release(lease: _Lease, broken: bool) -> None:
+    try:
+        await _give_back(lease.node, lease.conn, broken)
+    finally:
+        if lease.node.gate is not None:
+            lease.node.gate.release()
+
+
+async def _give_back(node: Node, conn: Any, broken: bool) -> None:
     if broken:
         # No waiting: this may run while a cancellation is being delivered.
-        await lease.conn.disconnect(nowait=True)
-    client = lease.node.client
+        await conn.disconnect(nowait=True)
+    client = node.client
     if isinstance(client, redis.asyncio.cluster.ClusterNode):
-        client.release(lease.conn)
+        client.release(conn)
     else:
-        await client.connection_pool.release(lease.conn)
+        await client.connection_pool.release(conn)
 
 
 def node_timeout(node: Node) -> Optional[float]:
@@ -75,62 +113,89 @@ def node_timeout(node: Node) -> Optional[float]:
     return kwargs.get("socket_timeout")
 
 
-async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool) -> List[List[Any]]:
+class Progress:
+    """Which node a batch is waiting on, and whether its pipeline was sent: what a timeout names."""
+
+    __slots__ = ("node", "sent")
+
+    def __init__(self) -> None:
+        self.node: Optional[Node] = None
+        self.sent = False
+
+    def at(self, node: Node, sent: bool) -> None:
+        self.node, self.sent = node, sent
+
+
+async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
+                       progress: Optional[Progress] = None) -> List[List[Any]]:
     """Send every node its pipeline, all before reading any reply; return each node's replies.
 
     As :func:`analytics.stores.sync.send_batches`: error replies in place, a
     lost node raises :class:`HostUnavailableError` naming it once every other
     node's replies are read, nothing is re-sent.  Timeouts are the caller's
-    deadline (see :meth:`AsyncStore.run`).
+    deadline (see :meth:`AsyncStore.run`); ``progress`` tells it where the
+    batch was when it struck.
     """
-    leases: List[Optional[_Lease]] = []
-    failure: Optional[HostUnavailableError] = None
-    reading: Optional[Node] = None
+    progress = progress or Progress()
+    # Connections are checked out in one global order (by node name): a call
+    # holding one host's connection while it waits for another's pool can then
+    # never wait on a call that waits for it.
+    order = sorted(range(len(batches)), key=lambda i: batches[i][0].name)
+    leases: List[Optional[_Lease]] = [None] * len(batches)
+    results: List[List[Any]] = [[] for _ in batches]
+    failure: Optional[Exception] = None
     try:
-        for node, commands in batches:
+        for i in order:
+            node, commands = batches[i]
+            progress.at(node, sent=False)
             try:
                 fresh = _Lease(node, await _checkout(node))
-            except IO_ERRORS as exc:
+            except IO_ERRORS + (redis.exceptions.ResponseError,) as exc:
                 failure = failure or host_error(node, exc, applied=False)
-                leases.append(None)
                 continue
-            leases.append(fresh)
+            leases[i] = fresh
             try:
-                await fresh.conn.send_packed_command(
-                    redispy.pack(fresh.conn, routing.wrap(list(commands), atomic)), check_health=False)
+                wire = routing.wrap(list(commands), atomic)
+                packed: List[bytes] = []
+                for start in range(0, len(wire), SEND_PIECE):
+                    if start:
+                        await asyncio.sleep(0)  # packing a bulk load's pipeline takes a while
+                    packed += redispy.pack(fresh.conn, wire[start:start + SEND_PIECE])
+                await fresh.conn.send_packed_command(packed, check_health=False)
             except (redis.exceptions.RedisError, OSError) as exc:
                 fresh.done = True
+                leases[i] = None
                 await _release(fresh, broken=True)
-                leases[-1] = None
                 failure = failure or host_error(node, exc, applied=None)
-        results: List[List[Any]] = []
-        for (node, commands), leased in zip(batches, leases):
-            if leased is None:
-                results.append([])
+        for i in order:
+            lease = leases[i]
+            if lease is None:
                 continue
-            lease = leased
-            reading = node
+            node, commands = batches[i]
+            progress.at(node, sent=True)
             count = len(commands)
             read = redispy.async_reply_reader(lease.conn)
             try:
-                replies = [await read() for _ in range(count + 2 if atomic else count)]
+                replies = []
+                for index in range(count + 2 if atomic else count):
+                    if index & YIELD_EVERY == YIELD_EVERY:
+                        # Buffered replies are read without ever suspending: a bulk
+                        # load's would hold the event loop for its whole batch.
+                        await asyncio.sleep(0)
+                    replies.append(await read())
             except IO_ERRORS as exc:
                 lease.done = True
                 await _release(lease, broken=True)
                 failure = failure or host_error(node, exc, applied=None)
-                results.append([])
                 continue
             lease.done = True
             await _release(lease, broken=False)
-            results.append(routing.unwrap(replies, count, atomic))
-    except BaseException as exc:
+            results[i] = routing.unwrap(replies, count, atomic)
+    except BaseException:
         for unread in leases:
             if unread is not None and not unread.done:
                 unread.done = True
                 await _release(unread, broken=True)
-        if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) and not isinstance(exc, HostUnavailableError):
-            late = reading or batches[0][0]
-            raise HostTimeoutError(late.name, exc, applied=None) from None
         raise
     if failure is not None:
         raise failure
@@ -155,15 +220,21 @@ class AsyncStore:
             raise ClosedError("this analytics backend is closed")
         loop = asyncio.get_running_loop()
         deadline = None if self.timeout is None else loop.time() + self.timeout
+        progress = Progress()
         try:
             request = next(flow)
             while True:
                 try:
-                    if deadline is None or type(request) is Take:
-                        answer = await self.perform(request)
+                    if deadline is None or type(request) is Take or type(request) is Pause:
+                        answer = await self.perform(request, progress)
                     else:
-                        async with _deadline(deadline):
-                            answer = await self.perform(request)
+                        try:
+                            async with _deadline(deadline):
+                                answer = await self.perform(request, progress)
+                        except (asyncio.TimeoutError, TimeoutError) as exc:
+                            late = progress.node
+                            raise HostTimeoutError(late.name if late else "(no node reached)", exc,
+                                                   applied=None if progress.sent else False) from None
                 except Exception as exc:
                     request = flow.throw(exc)
                 else:
@@ -171,13 +242,17 @@ class AsyncStore:
         except StopIteration as done:
             return done.value
 
-    async def perform(self, request: Any) -> Any:
+    async def perform(self, request: Any, progress: Optional[Progress] = None) -> Any:
         kind = type(request)
         if kind is Send:
             self.round_trips += len(request.batches)
-            return await send_batches(request.batches, request.atomic)
+            return await send_batches(request.batches, request.atomic, progress)
+        if kind is Pause:
+            await asyncio.sleep(0)
+            return None
         if kind is Take:
             stream = request.stream
+            await asyncio.sleep(0)  # a bulk load reads its input in pieces: let other tasks run between them
             if hasattr(stream, "__anext__"):
                 chunk = []
                 async for item in stream:
@@ -189,7 +264,7 @@ class AsyncStore:
         if kind is ScanNode:
             self.round_trips += 1
             scan = ("SCAN", request.cursor, "MATCH", request.pattern, "COUNT", request.count)
-            reply = (await send_batches([(request.node, [scan])], atomic=False))[0][0]
+            reply = (await send_batches([(request.node, [scan])], atomic=False, progress=progress))[0][0]
             routing.raise_errors([reply])
             return reply[0], reply[1]
         if kind is Refresh:
@@ -205,8 +280,7 @@ class AsyncStore:
         except (redis.exceptions.RedisClusterException,) + IO_ERRORS as exc:
             self.topology.stale = True
             raise HostUnavailableError("cluster (no node answered CLUSTER SLOTS)", exc, applied) from exc
-        self.topology.stale = False
-        self.topology.forget()
+        self.topology.reloaded()
 
     def primaries(self) -> List[Node]:
         return self.topology.primaries()
@@ -254,12 +328,25 @@ def build_async_store(settings: Any) -> AsyncStore:
 
         raise ConfigurationError("settings['client'] of the asyncio backend must be a redis.asyncio.Redis or "
                                  "redis.asyncio.cluster.RedisCluster, got %r" % (client,))
-    nodes = [Node(spec.name, redis.asyncio.Redis(**spec.options)) for spec in described]
+    nodes = [_host_node(spec.name, spec.options) for spec in described]
     ring = HashRing([spec.identifier for spec in described])
     route = functools.lru_cache(maxsize=ROUTE_CACHE_SIZE)(ring.node_for)
     timeouts = [spec.options["socket_timeout"] for spec in described if spec.options["socket_timeout"] is not None]
     return AsyncStore(FixedTopology(nodes, route), AsyncRingClient(nodes, ring, route),
                       timeout=max(timeouts) if timeouts else None)
+
+
+def _host_node(name: str, options: Mapping[str, Any]) -> Node:
+    """A host of a host list, with at most :data:`POOL_SIZE` connections in use at once.
+
+    redis.asyncio's default pool raises ``MaxConnectionsError`` beyond 100
+    connections, so 1,000 concurrent calls would fail, and its blocking pool
+    lets late callers overtake waiting ones, so some waited for tens of
+    seconds.  A semaphore queues the calls in turn instead (within their
+    deadline), in front of a pool that is never exhausted.
+    """
+    client = redis.asyncio.Redis(max_connections=2 ** 31, **options)
+    return Node(name, client, asyncio.Semaphore(POOL_SIZE))
 
 
 def _cluster_store(client: Any, timeout: Optional[float]) -> AsyncStore:

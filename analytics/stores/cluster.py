@@ -33,7 +33,7 @@ from redis.cluster import REDIS_ALLOWED_KEYS, ClusterNode, RedisCluster
 from analytics.errors import ConfigurationError, HostUnavailableError
 from analytics.stores import redispy
 from analytics.stores.routing import Node, Topology
-from analytics.stores.sync import IO_ERRORS, SyncStore
+from analytics.stores.sync import IO_ERRORS, SyncStore, longest_timeout
 
 #: ``options`` that the ``cluster`` URLs themselves set, or that would break the
 #: guarantees above (redis-py retrying node commands could re-send them).
@@ -122,12 +122,15 @@ class ClusterTopology(Topology):
     """
 
     transactions = False
+    reloads = True
 
     def __init__(self, client: Any, connect: Callable[[Any], Node]):
         self.client = client
         self._connect = connect
         self._nodes: Dict[str, Node] = {}
         self.stale = False
+        #: The name of a node that failed and that the slot map may still name.
+        self.suspect: Optional[str] = None
 
     def _node(self, cluster_node: Any) -> Node:
         node = self._nodes.get(cluster_node.name)
@@ -135,9 +138,19 @@ class ClusterTopology(Topology):
             node = self._nodes[cluster_node.name] = self._connect(cluster_node)
         return node
 
-    def forget(self) -> None:
-        """Drop the nodes made so far (after a topology change a name may stand for a new client)."""
+    def reloaded(self) -> None:
+        """After the slot map was reloaded: stay stale while it still names a node that failed.
+
+        During a failover the map keeps naming the dead primary until a replica
+        is promoted; reloading before every call until then makes the first
+        call after the promotion reach the new primary.  The nodes made so far
+        are dropped: after a change a name may stand for a new client.
+        """
         self._nodes.clear()
+        names = {cluster_node.name for cluster_node in self.client.get_primaries()}
+        if self.suspect not in names:
+            self.suspect = None
+        self.stale = self.suspect is not None
 
     def node_for(self, key: Any) -> Node:
         owners = redispy.slot_owners(self.client, key)
@@ -168,7 +181,7 @@ class ClusterStore(SyncStore):
         self.client = client
         self.topology: ClusterTopology = ClusterTopology(
             client, lambda cluster_node: Node(cluster_node.name, client.get_redis_connection(cluster_node)))
-        super().__init__(self.topology)
+        super().__init__(self.topology, longest_timeout([client.nodes_manager.connection_kwargs]))
 
     @classmethod
     def from_settings(cls, cluster: Union[str, Sequence[str]], options: Mapping[str, Any]) -> "ClusterStore":
@@ -210,8 +223,7 @@ class ClusterStore(SyncStore):
         except (redis.exceptions.RedisClusterException,) + IO_ERRORS as exc:
             self.topology.stale = True
             raise HostUnavailableError("cluster (no node answered CLUSTER SLOTS)", exc, applied) from exc
-        self.topology.stale = False
-        self.topology.forget()
+        self.topology.reloaded()
 
     def close(self) -> None:
         self.closed = True

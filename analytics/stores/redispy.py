@@ -10,12 +10,19 @@ bytes and replies, only slower.
   are read directly: they hand error replies back as objects, so no exception
   is raised and caught per error reply, and no per-reply timeout is set up;
 * ``Connection.send_packed_command(..., check_health=False)``;
+* an asyncio connection's stream reader (``_reader.at_eof()``, see :func:`peer_closed`);
+* where a sync parser holds its socket (``_parser._sock`` for hiredis,
+  ``_parser._buffer._sock`` for redis-py's own), to bound a whole call's reads
+  by its deadline (:func:`deadline_reads`);
 * a cluster client's ``nodes_manager`` (``slots_cache``, ``initialize``), and on
   the asyncio side a ``ClusterNode``'s own connections (``acquire_connection``,
   ``release``).
 """
+import contextlib
 import inspect
-from typing import Any, Awaitable, Callable, List, Optional, Sequence
+import socket
+import time
+from typing import Any, Awaitable, Callable, Iterator, List, Optional, Sequence
 
 import redis
 import redis.exceptions
@@ -70,6 +77,60 @@ def reply_reader(conn: Any) -> Callable[[], Any]:
     return read
 
 
+class _DeadlineSocket:
+    """A socket whose every read is bounded by what is left until a deadline.
+
+    A socket timeout bounds each read on its own: a host trickling one byte
+    every half second never trips a one-second timeout, and held a call for
+    minutes.  Through this, every read gets only the rest of the call's time.
+    """
+
+    __slots__ = ("_sock", "_deadline")
+
+    def __init__(self, sock: Any, deadline: float):
+        self._sock = sock
+        self._deadline = deadline
+
+    def _arm(self) -> None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("the call's deadline has passed")
+        self._sock.settimeout(left)
+
+    def recv_into(self, *args: Any) -> int:
+        self._arm()
+        return self._sock.recv_into(*args)
+
+    def recv(self, *args: Any) -> bytes:
+        self._arm()
+        return self._sock.recv(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+@contextlib.contextmanager
+def deadline_reads(conn: Any, deadline: Optional[float]) -> Iterator[None]:
+    """Within the block, ``conn``'s parser reads through a :class:`_DeadlineSocket`."""
+    parser = getattr(conn, "_parser", None)
+    holder: Any = parser if type(parser) is _HiredisParser else getattr(parser, "_buffer", None)
+    real = getattr(holder, "_sock", None)
+    if deadline is None or real is None:
+        yield
+        return
+    proxy = _DeadlineSocket(real, deadline)
+    holder._sock = proxy
+    try:
+        yield
+    finally:
+        if getattr(holder, "_sock", None) is proxy:
+            holder._sock = real
+        try:
+            real.settimeout(conn.socket_timeout)
+        except OSError:
+            pass  # the connection was closed under the block
+
+
 def async_reply_reader(conn: Any) -> Callable[[], Awaitable[Any]]:
     """The asyncio twin of :func:`reply_reader` (the caller bounds the time of the whole read)."""
     parser: Any = getattr(conn, "_parser", None)
@@ -83,6 +144,17 @@ def async_reply_reader(conn: Any) -> Callable[[], Awaitable[Any]]:
             return exc
 
     return read
+
+
+def peer_closed(conn: Any) -> bool:
+    """Whether an idle ``redis.asyncio`` connection's server has closed it (EOF seen on its stream).
+
+    redis.asyncio hands out such a connection as usable; writing to it then
+    fails only when the reply is awaited, when it is no longer known whether
+    the batch was applied.  Seen at check-out, it is reconnected first instead.
+    """
+    reader = getattr(conn, "_reader", None)
+    return reader is not None and getattr(reader, "at_eof", lambda: False)()
 
 
 def refresh_cluster(client: Any, failed: Optional[str]) -> Any:

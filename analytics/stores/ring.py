@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 from analytics.ring import HashRing
 from analytics.stores.ring_client import BROADCAST_COMMANDS, CrossHostCommandError, Deferred, RingClient
 from analytics.stores.routing import FixedTopology, Node
-from analytics.stores.sync import SyncStore
+from analytics.stores.sync import SyncStore, longest_timeout
 
 __all__ = ["BROADCAST_COMMANDS", "CrossHostCommandError", "Deferred", "RingClient", "RingStore"]
 
@@ -25,7 +25,8 @@ class RingStore(SyncStore):
         self.ring = HashRing(identifiers)
         # Placing a key hashes it; the same uids' keys come back call after call.
         self.route: Callable[[str], int] = functools.lru_cache(maxsize=ROUTE_CACHE_SIZE)(self.ring.node_for)
-        super().__init__(FixedTopology(self.nodes, self.route))
+        super().__init__(FixedTopology(self.nodes, self.route),
+                         longest_timeout([node.client.connection_pool.connection_kwargs for node in self.nodes]))
         self._client = RingClient(self)
 
     def native(self) -> RingClient:

@@ -67,7 +67,7 @@ class Deferred:
 
     __slots__ = ("_value", "_done")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._done = False
         self._value: Any = None
 
@@ -117,7 +117,7 @@ class RingClient:
         """The index of the host that holds ``key`` (text, bytes as UTF-8, or a number as 0.6.x's text)."""
         if isinstance(key, (bytes, bytearray, memoryview)):
             # The ring hashes a key's UTF-8 bytes: raw bytes land where their text does.
-            return self._store.ring.node_for(bytes(key)) if len(self.hosts) > 1 else 0
+            return self._store.ring.node_for(bytes(key))
         return self._store.route(key if isinstance(key, str) else schema.text(key))
 
     def get_conn(self, key: Any) -> Any:
@@ -131,7 +131,7 @@ class RingClient:
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             raise host_error(self._store.nodes[index], exc, applied=None) from exc
 
-    def plan(self, name: str, args: tuple, kwargs: dict) -> Tuple[List[Part], Callable[[List[Any]], Any]]:
+    def _plan(self, name: str, args: tuple, kwargs: dict) -> Tuple[List[Part], Callable[[List[Any]], Any]]:
         """The per-host commands that answer ``name(*args, **kwargs)``, and how to merge their replies.
 
         Raises :class:`CrossHostCommandError` for a command naming keys on several hosts.
@@ -177,7 +177,7 @@ class RingClient:
             raise AttributeError(name)
 
         def command(*args: Any, **kwargs: Any) -> Any:
-            parts, merge = self.plan(name, args, kwargs)
+            parts, merge = self._plan(name, args, kwargs)
             return merge([self._on_host(index, lambda: getattr(self.hosts[index], method)(*part_args, **part_kwargs))
                           for index, method, part_args, part_kwargs in parts])
 
@@ -227,7 +227,7 @@ class _Batcher:
             raise AttributeError(name)
 
         def queue(*args: Any, **kwargs: Any) -> Deferred:
-            parts, merge = self._client.plan(name, args, kwargs)
+            parts, merge = self._client._plan(name, args, kwargs)
             pending = _Pending(len(parts), merge)
             for position, (index, method, part_args, part_kwargs) in enumerate(parts):
                 self._queued.setdefault(index, []).append((method, part_args, part_kwargs, (pending, position)))

@@ -11,7 +11,7 @@ answers (:mod:`analytics.stores.sync` on redis-py's blocking connections,
 * :class:`Refresh` - reload a cluster's slot map;
 * :class:`ScanNode` - one ``SCAN`` page of one node;
 * :class:`~analytics.plans.steps.Take` - the next items of the caller's input,
-  passed through from the plan unchanged.
+  and :class:`~analytics.plans.steps.Pause`, passed through from the plan unchanged.
 
 A *flow* is a generator yielding those requests and returning a result:
 :func:`run_plan` turns a backend plan (see :mod:`analytics.plans`) into one,
@@ -42,14 +42,16 @@ class Node:
     """One Redis server: the name errors use, and the driver's handle on it.
 
     ``client`` is whatever the driver talks through: a ``redis.Redis`` (sync), a
-    ``redis.asyncio.Redis``, or a ``redis.asyncio.cluster.ClusterNode``.
+    ``redis.asyncio.Redis``, or a ``redis.asyncio.cluster.ClusterNode``;
+    ``gate``, the asyncio driver's bound on connections in use at once.
     """
 
-    __slots__ = ("name", "client")
+    __slots__ = ("name", "client", "gate")
 
-    def __init__(self, name: str, client: Any):
+    def __init__(self, name: str, client: Any, gate: Any = None):
         self.name = name
         self.client = client
+        self.gate = gate
 
     def __repr__(self) -> str:
         return "Node(%r)" % (self.name,)
@@ -88,7 +90,7 @@ class ScanNode:
         self.node, self.cursor, self.pattern, self.count = node, cursor, pattern, count
 
 
-Request = Any  # Send | Refresh | ScanNode | Take
+Request = Any  # Send | Refresh | ScanNode | Take | Pause
 Flow = Generator[Request, Any, Any]
 
 
@@ -100,6 +102,10 @@ class Topology:
     #: Whether a node can run a batch's commands in MULTI/EXEC (Redis Cluster
     #: refuses transactions whose keys lie in different slots).
     transactions = True
+    #: Whether the map of keys to nodes can change (and be reloaded with :class:`Refresh`).
+    reloads = False
+    #: A node that failed, while the map may still name it (clusters).
+    suspect: Optional[str] = None
 
     def node_for(self, key: Any) -> Node:
         raise NotImplementedError
@@ -230,6 +236,10 @@ def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True
             asking = not isinstance(reply, redis.exceptions.MovedError)
             again.setdefault(target.name, (target, []))[1].append((pos, asking))
         yield from _send(topology, commands, list(again.values()), False, replies)
+    if topology.reloads and any(isinstance(reply, redis.exceptions.ClusterDownError) for reply in replies):
+        # A failover is under way: the next batch reloads the slot map first, and
+        # again until it names live owners, instead of asking the dead node once more.
+        topology.stale = True
     raise_errors(replies)
     return replies
 
@@ -248,14 +258,18 @@ def _send(topology: Topology, commands: Sequence[Command], plan: Sequence[Tuple[
     try:
         results = yield Send(batches, atomic)
     except HostUnavailableError as exc:
-        if isinstance(topology, FixedTopology):
+        if not topology.reloads:
             raise
         # A lost cluster node: the next call must reach whoever owns its slots now.
+        topology.suspect = exc.host
         try:
             yield Refresh(failed=exc.host)
         except HostUnavailableError:
             pass  # the topology is left stale: the next batch reloads the slot map first
         raise
+    if topology.suspect is not None and any(node.name == topology.suspect for node, _ in batches):
+        topology.suspect = None  # it answered: the map names a live node again
+        topology.stale = False
     for (_, where), node_replies in zip(plan, results):
         answers = iter(node_replies)
         for pos, asking in where:
@@ -273,7 +287,7 @@ def apply(topology: Topology, commands: Sequence[Command], places: Optional[Sequ
     """
     if not commands:
         return None
-    if not isinstance(topology, FixedTopology):
+    if topology.reloads:
         yield from execute(topology, commands, atomic=False, places=places)
         return None
     if topology.stale:
@@ -334,7 +348,7 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
             elif type(step) is Scan:
                 answer = yield from scan(topology, step)
             else:
-                answer = yield step  # Take: reading the caller's input is the driver's
+                answer = yield step  # Take and Pause: reading the caller's input, and yielding, are the driver's
             step = plan.send(answer)
     except StopIteration as done:
         return done.value

@@ -210,6 +210,10 @@ def tls_options(merged: Mapping[str, Any], where: str) -> Dict[str, Any]:
         elif reqs not in _CERT_REQS.values():
             raise ConfigurationError("%s: ssl_cert_reqs must be none, optional or required, got %r" % (where, reqs))
         options["ssl_cert_reqs"] = reqs
+        if reqs == _ssl.CERT_NONE:
+            # No verification means no host name check either; redis-py 6.0
+            # checks host names by default and then refuses CERT_NONE outright.
+            options["ssl_check_hostname"] = False
     return options
 
 

@@ -2,7 +2,7 @@
 from typing import Any
 
 from analytics.stores.routing import FixedTopology, Node
-from analytics.stores.sync import SyncStore
+from analytics.stores.sync import SyncStore, longest_timeout
 
 
 class SingleStore(SyncStore):
@@ -13,7 +13,8 @@ class SingleStore(SyncStore):
     """
 
     def __init__(self, node: Node, native_client: Any = None):
-        super().__init__(FixedTopology([node], lambda key: 0))
+        super().__init__(FixedTopology([node], lambda key: 0),
+                         longest_timeout([node.client.connection_pool.connection_kwargs]))
         self.nodes = [node]
         self._native = native_client if native_client is not None else node.client
 

@@ -5,42 +5,54 @@ or reads from a socket.  It knows nothing of metrics or dates: it runs flows
 (:mod:`analytics.stores.routing`) and answers their requests.
 """
 import itertools
+import time
 from typing import Any, Generator, List, Optional, Sequence, Tuple
 
 import redis
 import redis.exceptions
 
-from analytics.errors import ClosedError, HostTimeoutError, HostUnavailableError
-from analytics.plans.steps import Take
+from analytics.errors import ClosedError, ConfigurationError, HostTimeoutError, HostUnavailableError
+from analytics.plans.steps import Pause, Take
 from analytics.stores import redispy, routing
 from analytics.stores.routing import Command, Node, Refresh, ScanNode, Send, Topology
 
-IO_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+#: A host that cannot be reached, stops answering, or answers with something that is not Redis.
+IO_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.InvalidResponse,
+             OSError)
 
 
-def host_error(node: Node, exc: BaseException, applied: Optional[bool]) -> HostUnavailableError:
-    """The library's error for a redis-py connection failure or timeout on ``node``."""
+def host_error(node: Node, exc: BaseException, applied: Optional[bool]) -> Exception:
+    """The library's error for a redis-py connection failure or timeout on ``node``.
+
+    A server that refuses the connection's own set-up (a ``db`` it does not
+    have) is a settings error naming the host, not an unavailable host.
+    """
     if isinstance(exc, HostUnavailableError):
         return exc
+    if isinstance(exc, redis.exceptions.ResponseError):
+        return ConfigurationError("Redis host %s refused the connection set-up: %s (check its db, username and "
+                                  "password settings)" % (node.name, exc))
     cls = HostTimeoutError if isinstance(exc, (redis.exceptions.TimeoutError, TimeoutError)) else HostUnavailableError
     return cls(node.name, exc, applied)
 
 
-def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool) -> List[List[Any]]:
+def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
+                 deadline: Optional[float] = None) -> List[List[Any]]:
     """Send every node its commands as one pipeline and return each node's replies.
 
     All pipelines are written before any reply is read, so the nodes work in
     parallel without threads.  Error replies come back in place as exception
     objects; a node that cannot be reached or stops answering raises
     :class:`HostUnavailableError` naming it, after every other node's replies
-    have been read.  Nothing is ever re-sent.
+    have been read.  Nothing is ever re-sent.  Reading stops at ``deadline``
+    (``time.monotonic()``), however slowly a host trickles its replies.
     """
     sent: List[Any] = []
-    failure: Optional[HostUnavailableError] = None
+    failure: Optional[Exception] = None
     for node, commands in batches:
         try:
             conn = redispy.checkout(node.client.connection_pool)
-        except IO_ERRORS as exc:
+        except IO_ERRORS + (redis.exceptions.ResponseError,) as exc:
             failure = failure or host_error(node, exc, applied=False)
             sent.append(None)
             continue
@@ -68,7 +80,8 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
         try:
             read = redispy.reply_reader(conn)
             count = len(commands)
-            replies = [read() for _ in range(count + 2 if atomic else count)]
+            with redispy.deadline_reads(conn, deadline):
+                replies = [read() for _ in range(count + 2 if atomic else count)]
             results.append(routing.unwrap(replies, count, atomic))
         except BaseException as exc:
             conn.disconnect()
@@ -96,11 +109,19 @@ def _drop(pairs: Any) -> None:
             node.client.connection_pool.release(conn)
 
 
+def longest_timeout(kwargs: Sequence[Any]) -> Optional[float]:
+    """The call timeout of nodes with these connection keyword arguments: their longest socket timeout."""
+    timeouts = [k.get("socket_timeout") for k in kwargs if k.get("socket_timeout") is not None]
+    return max(timeouts) if timeouts else None
+
+
 class SyncStore:
     """Where a sync backend's plans run: a :class:`~analytics.stores.routing.Topology` and this driver."""
 
-    def __init__(self, topology: Topology):
+    def __init__(self, topology: Topology, timeout: Optional[float] = None):
         self.topology = topology
+        #: Seconds a whole call may take (the ``timeout`` setting); ``None``: no bound.
+        self.timeout = timeout
         #: Pipelines sent (one per node per batch): tests and benchmarks count round trips with it.
         self.round_trips = 0
         #: How many times the slot map was reloaded (clusters).
@@ -112,11 +133,12 @@ class SyncStore:
         if self.closed:
             raise ClosedError("this analytics backend is closed")
         perform = self.perform
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
         try:
             request = next(flow)
             while True:
                 try:
-                    answer = perform(request)
+                    answer = perform(request, deadline)
                 except Exception as exc:
                     request = flow.throw(exc)
                 else:
@@ -124,11 +146,13 @@ class SyncStore:
         except StopIteration as done:
             return done.value
 
-    def perform(self, request: Any) -> Any:
+    def perform(self, request: Any, deadline: Optional[float] = None) -> Any:
         kind = type(request)
         if kind is Send:
             self.round_trips += len(request.batches)
-            return send_batches(request.batches, request.atomic)
+            return send_batches(request.batches, request.atomic, deadline)
+        if kind is Pause:
+            return None
         if kind is Take:
             if hasattr(request.stream, "__anext__"):
                 raise TypeError("events is an async iterable: use the asyncio backend (analytics.aio)")

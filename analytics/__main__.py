@@ -1,0 +1,4 @@
+"""``python -m analytics ...``: the same as the ``analytics`` command."""
+from analytics.cli import main
+
+main()

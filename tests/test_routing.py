@@ -1,0 +1,134 @@
+"""The routing flows without a server: batches per node, replies in order, redirections, reloads.
+
+A fake topology stands for a cluster's slot map; the test answers each I/O
+request the flow makes, as a driver would.
+"""
+import pytest
+import redis.exceptions
+
+from analytics.errors import HostUnavailableError
+from analytics.stores import routing
+from analytics.stores.routing import Node, Refresh, Send
+
+
+class Slots(routing.Topology):
+    """Keys starting with "a" on node A, the rest on B; reloads as a cluster's map does."""
+
+    transactions = False
+    reloads = True
+
+    def __init__(self):
+        self.a, self.b = Node("A", None), Node("B", None)
+        self.primaries_named = {"A", "B"}
+
+    def node_for(self, key):
+        return self.a if key.startswith("a") else self.b
+
+    def primaries(self):
+        return [self.a, self.b]
+
+    def node_at(self, host, port):
+        return self.b
+
+    def reloaded(self):
+        self.stale = self.suspect in self.primaries_named
+
+
+def drive(flow, answer):
+    """Run ``flow``, answering each request with ``answer(request)`` (an exception is thrown in)."""
+    requests = []
+    try:
+        request = next(flow)
+        while True:
+            requests.append(request)
+            try:
+                reply = answer(request)
+            except Exception as exc:
+                request = flow.throw(exc)
+            else:
+                request = flow.send(reply)
+    except StopIteration as done:
+        return requests, done.value
+
+
+def test_one_pipeline_per_node_and_replies_back_in_command_order():
+    topology = Slots()
+    commands = [("GET", "a1"), ("GET", "b1"), ("GET", "a2")]
+
+    def answer(request):
+        return [[cmd[1].upper() for cmd in wire] for _, wire in request.batches]
+
+    requests, replies = drive(routing.execute(topology, commands), answer)
+    assert [(node.name, wire) for node, wire in requests[0].batches] == [
+        ("A", [("GET", "a1"), ("GET", "a2")]), ("B", [("GET", "b1")])]
+    assert replies == ["A1", "B1", "A2"]
+    assert requests[0].atomic is False  # no MULTI/EXEC across a cluster's slots
+
+
+def test_moved_resends_only_the_refused_command_after_a_reload():
+    topology = Slots()
+    moved = redis.exceptions.MovedError("12 127.0.0.1:7001")
+    answers = iter([[[moved, "x"]], None, [["y"]]])
+
+    requests, replies = drive(routing.execute(topology, [("GET", "a1"), ("GET", "a2")]), lambda r: next(answers))
+    assert isinstance(requests[1], Refresh)
+    assert requests[2].batches == [(topology.b, [("GET", "a1")])]
+    assert replies == ["y", "x"]
+
+
+def test_clusterdown_makes_the_next_batch_reload_first():
+    topology = Slots()
+    down = redis.exceptions.ClusterDownError("The cluster is down")
+    with pytest.raises(redis.exceptions.ClusterDownError):
+        drive(routing.execute(topology, [("GET", "a1")]), lambda request: [[down]])
+    assert topology.stale
+    requests, _ = drive(routing.execute(topology, [("GET", "a1")]),
+                        lambda request: topology.reloaded() if isinstance(request, Refresh) else [["ok"]])
+    assert isinstance(requests[0], Refresh) and isinstance(requests[1], Send)
+
+
+class StubClusterClient:
+    """What ClusterTopology reads of a cluster client: the slot map and the primaries."""
+
+    class Named:
+        def __init__(self, name):
+            self.name = name
+
+    def __init__(self):
+        self.owner = {"a1": "A", "b1": "B"}
+        self.primaries = ["A", "B"]
+        self.nodes_manager = self
+
+    @property
+    def slots_cache(self):
+        return {key: [self.Named(name)] for key, name in self.owner.items()}
+
+    def keyslot(self, key):
+        return key
+
+    def get_primaries(self):
+        return [self.Named(name) for name in self.primaries]
+
+
+def test_a_lost_node_keeps_the_map_reloading_until_it_no_longer_names_it():
+    from analytics.stores.cluster import ClusterTopology
+
+    client = StubClusterClient()
+    topology = ClusterTopology(client, lambda cluster_node: Node(cluster_node.name, None))
+
+    def lose_a(request):
+        if isinstance(request, Refresh):
+            return topology.reloaded()
+        raise HostUnavailableError("A", OSError("gone"), applied=None)
+
+    with pytest.raises(HostUnavailableError):
+        drive(routing.execute(topology, [("GET", "a1")]), lose_a)
+    # The reload right after the failure still named A (no promotion yet): stay stale.
+    assert topology.suspect == "A" and topology.stale
+    # A replica takes over A's slots; the first call afterwards reloads and reaches it.
+    client.primaries, client.owner["a1"] = ["A2", "B"], "A2"
+    requests, replies = drive(routing.execute(topology, [("GET", "a1")]),
+                              lambda request: topology.reloaded() if isinstance(request, Refresh) else [["ok"]])
+    assert isinstance(requests[0], Refresh)
+    assert requests[1].batches[0][0].name == "A2"
+    assert replies == ["ok"] and not topology.stale and topology.suspect is None
