@@ -183,3 +183,18 @@ def test_options_go_through_the_front_door(three_hosts):
         keyspace = backend._keyspace
         assert (keyspace.hours, keyspace.years, str(keyspace.zone)) == (True, True, "Pacific/Kiritimati")
         assert keyspace.retention == {"hour": 14 * 86400, "day": None, "week": None, "month": None, "unique": None}
+
+
+@pytest.mark.cluster
+def test_the_same_expiries_on_a_cluster(cluster):
+    backend = make_backend("sync", {"cluster": cluster.url(0)}, hours=True, timezone="Europe/Berlin",
+                           retention=RETENTION)
+    try:
+        write_everything(backend)
+    finally:
+        backend.store.close()
+    found = {}
+    for port in cluster.primary_ports():
+        with cluster.node_client(port) as client:
+            found.update((key, client.expiretime(key)) for key in client.scan_iter())
+    assert found == EXPECTED

@@ -145,3 +145,17 @@ def test_on_a_cluster_a_range_is_one_pfcount_on_one_node(cluster):
         assert count == exact and abs(count - 51) <= 1
     finally:
         backend.store.close()
+
+
+def test_track_uniques_takes_an_async_iterable_on_the_asyncio_backend(flushed):
+    backend = make_backend("async", host_settings(flushed, [3]))
+
+    async def events():
+        for member in POOL:
+            yield ("page", "visitors", member, FIRST)
+
+    try:
+        assert backend.track_uniques(events(), chunk_size=30) == len(POOL)
+        assert backend.get_unique_count("page", "visitors", FIRST, FIRST) == len(POOL)
+    finally:
+        backend.store.close()
