@@ -131,3 +131,10 @@ def test_every_new_call_is_in_calls_and_both_contracts():
     assert new <= set(plans.CALLS)
     for name in plans.CALLS:
         assert name in vars(BaseAnalyticsBackend) and name in vars(AsyncBaseAnalyticsBackend)
+
+
+def test_a_pair_given_twice_counts_its_hour_twice():
+    plan = plans.track_metric(Keyspace("P", hours=True), ["u", "u"], "m", datetime.datetime(2026, 5, 1, 7, 5))
+    hour_commands = [command for command in next(plan).commands if command[1].startswith("P:hour:")]
+    assert hour_commands == [("HINCRBY", "P:hour:u:2026-05-01", "m:07:00+00:00", 2),
+                             ("EXPIREAT", "P:hour:u:2026-05-01", epoch("2026-05-02T00:00+00:00") + 14 * 86400, "NX")]

@@ -52,7 +52,11 @@ def track_metric(ks: Keyspace, unique_identifier: Any, metric: Any, date: DateLi
             )
     counted = len(commands)
     if not ks.plain:
-        hours = {(uid, name, hour): amount for uid in uids for name in metrics} if ks.hours and hour else {}
+        hours: Hours = {}
+        if ks.hours and hour is not None:
+            for uid in uids:
+                for name in metrics:  # a pair given twice counts twice, as its day does
+                    hours[(uid, name, hour)] = hours.get((uid, name, hour), 0) + amount
         commands += option_commands(ks, [(uid, day) for uid in uids], hours)
     replies = yield Batch(commands)
     return [replies[i:i + 4] for i in range(0, counted, 4)]
