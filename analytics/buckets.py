@@ -162,10 +162,9 @@ def whole_months_between(start: Date, end: Date) -> Tuple[List[Date], List[Date]
     single: List[Date] = []
     day = start
     while day <= end:
-        first = first_of_month(day)
-        last = days_in_month(first)[-1]
-        if day == first and last <= end:
-            whole.append(first)
+        last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        if day.day == 1 and last <= end:
+            whole.append(day)
         else:
             single.extend(days_between(day, min(last, end)))
         if last >= end:

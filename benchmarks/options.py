@@ -35,7 +35,7 @@ class PlainOptions(Plain):
         """``track_metric`` on a backend with ``hours=True`` and no time zone: the 4 increments and the hour's."""
         pipes: Dict = {}
         day = when.date()
-        self._queue_event(pipes, uid, metric, day, amount, self.transactions)
+        self.queue_event(pipes, uid, metric, day, amount, self.transactions)
         key = "%s:hour:%s:%s" % (self.prefix, uid, day.isoformat())
         self._pipe(pipes, key, self.transactions).hincrby(key, "%s:%02d:00+00:00" % (metric, when.hour), amount)
         return self._run(pipes)

@@ -1,10 +1,13 @@
 """The new plans without a server: each step checked by hand, answers fed by hand."""
+import calendar
 import datetime
 import zoneinfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from analytics import plans
+from analytics import buckets, plans
 from analytics.backends import arguments
 from analytics.plans import Batch, Keyspace
 
@@ -138,3 +141,19 @@ def test_a_pair_given_twice_counts_its_hour_twice():
     hour_commands = [command for command in next(plan).commands if command[1].startswith("P:hour:")]
     assert hour_commands == [("HINCRBY", "P:hour:u:2026-05-01", "m:07:00+00:00", 2),
                              ("EXPIREAT", "P:hour:u:2026-05-01", epoch("2026-05-02T00:00+00:00") + 14 * 86400, "NX")]
+
+
+@given(start=st.dates(datetime.date(1, 1, 1), datetime.date(9999, 10, 1)), length=st.integers(0, 800))
+def test_a_union_reads_exactly_the_whole_months_of_the_range_and_its_other_days(start, length):
+    end = min(start + datetime.timedelta(days=length), datetime.date.max)
+    days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
+    by_month = {}
+    for day in days:
+        by_month.setdefault((day.year, day.month), []).append(day)
+    whole, single = [], []
+    for (year, month), inside in sorted(by_month.items()):
+        if len(inside) == calendar.monthrange(year, month)[1]:
+            whole.append(datetime.date(year, month, 1))
+        else:
+            single += inside
+    assert buckets.whole_months_between(start, end) == (whole, single)
