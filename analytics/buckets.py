@@ -189,7 +189,7 @@ ONE_HOUR = datetime.timedelta(hours=1)
 def localise(value: datetime.datetime, zone: Optional[datetime.tzinfo]) -> datetime.datetime:
     """``value`` as the wall clock in which its day and hour are taken."""
     if zone is None:
-        return value.replace(tzinfo=None)
+        return value if value.tzinfo is None else value.replace(tzinfo=None)
     try:
         if value.tzinfo is None or value.utcoffset() is None:
             value = value.replace(tzinfo=zone)

@@ -198,3 +198,13 @@ def test_the_same_expiries_on_a_cluster(cluster):
         with cluster.node_client(port) as client:
             found.update((key, client.expiretime(key)) for key in client.scan_iter())
     assert found == EXPECTED
+
+
+@pytest.mark.parametrize("bad, error", [(("v", "a", "2026-01-01", 1), TypeError), (("v", None, None), ValueError),
+                                        (("v", "a", None, True), TypeError), (["v", "a"], TypeError),
+                                        (("v", "a", datetime.datetime.max.replace(tzinfo=UTC)), ValueError)])
+def test_with_options_a_bad_event_is_refused_by_index_before_its_chunk_is_sent(backend, flushed, bad, error):
+    events = [("v", "a", datetime.datetime(2026, 5, 1, 12, tzinfo=UTC))] * 3 + [bad]
+    with pytest.raises(error, match=r"events\[3\]"):
+        backend.track_metrics(events)
+    assert expiries(flushed) == {}

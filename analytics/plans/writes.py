@@ -161,12 +161,18 @@ Hours = Dict[Tuple[str, str, datetime.datetime], int]
 
 def merge_events_with_options(ks: Keyspace, merged: Merged, hours: Hours, events: List[Any], first_index: int) -> None:
     """:func:`merge_events` on a backend with options: days (and hours) taken in its time zone."""
+    zone, moment = ks.zone, buckets.moment
     for index, event in enumerate(events):
         try:
-            uid, name, when, amount = _event(event)
-            uid, name = arguments.one_uid(uid), arguments.one_metric(name)
-            day, hour = buckets.moment(when, ks.zone)
-            amount = arguments.integer(amount, "inc_amt")
+            uid, name, when, amount = event if type(event) is tuple and len(event) == 4 else _event(event)
+            # The same fast checks of the common types as merge_events'.
+            if type(uid) is not str or not uid or not uid.isascii():
+                uid = arguments.one_uid(uid)
+            if type(name) is not str or not name or not name.isascii():
+                name = arguments.one_metric(name)
+            day, hour = moment(when, zone)
+            if type(amount) is not int or not arguments.INT64_MIN <= amount <= arguments.INT64_MAX:
+                amount = arguments.integer(amount, "inc_amt")
         except (TypeError, ValueError) as exc:
             raise type(exc)("events[%d]: %s" % (first_index + index, exc)) from None
         key = (uid, name, day)
