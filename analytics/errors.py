@@ -54,3 +54,20 @@ class HostTimeoutError(HostUnavailableError, redis.exceptions.TimeoutError):
 
 class ClosedError(RuntimeError):
     """A backend was used after ``close()`` (or after its ``with`` block ended)."""
+
+
+class ServiceError(RuntimeError):
+    """The analytics HTTP service refused a request for a reason other than the call's input.
+
+    For example a token that is missing, unknown or lacks the scope (``status``
+    401 or 403), or an address that is not the service.  Bad input raises the
+    library's own ``TypeError``/``ValueError``, a lost Redis host
+    :class:`HostUnavailableError`, as they would in-process.
+    """
+
+    def __init__(self, status: int, message: str):
+        self.status = status
+        super().__init__("HTTP %d: %s" % (status, message))
+
+    def __reduce__(self):
+        return type(self), (self.status, str(self).split(": ", 1)[1])

@@ -70,7 +70,18 @@ class _StoreFace:
 
 
 def make_backend(flavour: str, settings: Any, **kwargs: Any) -> Any:
-    """The sync backend, or the asyncio backend behind :class:`Blocking`."""
+    """The sync backend, or the asyncio backend behind :class:`Blocking`.
+
+    The asyncio one is built inside the loop that runs it, as an application
+    should on Python 3.9 (where redis-py's asyncio locks bind the loop current
+    when they are made).
+    """
     if flavour == "sync":
         return Redis(settings, **kwargs)
-    return Blocking(AsyncRedis(settings, **kwargs))
+    facade = Blocking(None)
+
+    async def build() -> Any:
+        return AsyncRedis(settings, **kwargs)
+
+    facade._target = facade.run(build())
+    return facade

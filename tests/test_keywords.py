@@ -47,6 +47,7 @@ CALLS = {
     "get_unique_by_week": ("u", "m", D),
     "get_unique_by_month": ("u", "m", D),
     "get_unique_count": ("u", "m", D, D),
+    "ping": (),
 }
 
 

@@ -23,6 +23,7 @@ __all__ = ["create_analytic_backend"]
 TWINS = {
     "analytics.backends.redis.Redis": "analytics.aio.backends.redis.Redis",
     "analytics.backends.dummy.Dummy": "analytics.aio.backends.dummy.Dummy",
+    "analytics.backends.http.HTTP": "analytics.aio.backends.http.HTTP",
 }
 
 

@@ -126,6 +126,11 @@ class BaseAnalyticsBackend:
         self._prefix = self._keyspace.prefix
         self._analytics_backend: Any = None
 
+    @property
+    def prefix(self) -> str:
+        """The key prefix of this backend (every key it writes starts with it and ``":"``)."""
+        return self._prefix
+
     def get_backend(self) -> Any:
         """The storage object the backend talks to (for the Redis backend, a nydus-like cluster)."""
         return self._analytics_backend
@@ -157,3 +162,4 @@ class BaseAnalyticsBackend:
     get_uid_metrics = _contract(plans.get_uid_metrics)
     scan_day_counts = _contract(plans.scan_day_counts)
     scan_counters = _contract(plans.scan_counters)
+    ping = _contract(plans.ping)

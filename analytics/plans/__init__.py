@@ -12,12 +12,12 @@ and in unit tests that answer its steps by hand::
 The doors (:class:`analytics.backends.redis.Redis`,
 :class:`analytics.aio.backends.redis.Redis`) turn each plan into a method.
 """
-from analytics.plans.keyspace import clear_all, get_uid_metrics, scan_counters, scan_day_counts, scan_uids
+from analytics.plans.keyspace import clear_all, get_uid_metrics, ping, scan_counters, scan_day_counts, scan_uids
 from analytics.plans.reads import (
     get_count, get_counts, get_metric_by_day, get_metric_by_hour, get_metric_by_month, get_metric_by_week,
     get_metric_by_year, get_metrics,
 )
-from analytics.plans.steps import Batch, Keyspace, Plan, Scan, ScanPage, Take
+from analytics.plans.steps import Batch, Broadcast, Keyspace, Plan, Scan, ScanPage, Take
 from analytics.plans.uniques import (
     get_unique_by_day, get_unique_by_hour, get_unique_by_month, get_unique_by_week, get_unique_count, track_unique,
     track_uniques,
@@ -35,8 +35,8 @@ CALLS = {
         sync_month_metric, clear_all, get_metric_by_day, get_metric_by_week, get_metric_by_month,
         get_metric_by_year, get_metric_by_hour, get_metrics, get_count, get_counts, track_unique, track_uniques,
         get_unique_by_hour, get_unique_by_day, get_unique_by_week, get_unique_by_month, get_unique_count,
-        scan_uids, get_uid_metrics, scan_day_counts, scan_counters,
+        scan_uids, get_uid_metrics, scan_day_counts, scan_counters, ping,
     )
 }
 
-__all__ = ["Batch", "CALLS", "Keyspace", "Plan", "Scan", "ScanPage", "Take"] + sorted(CALLS)
+__all__ = ["Batch", "Broadcast", "CALLS", "Keyspace", "Plan", "Scan", "ScanPage", "Take"] + sorted(CALLS)

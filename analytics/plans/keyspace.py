@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Set, Tuple
 
 from analytics import schema
 from analytics.backends import arguments
-from analytics.plans.steps import Batch, Keyspace, Plan, Scan
+from analytics.plans.steps import Batch, Broadcast, Keyspace, Plan, Scan
 
 #: Keys per SCAN page when a call walks the whole prefix.
 SCAN_BATCH = 1000
@@ -28,6 +28,16 @@ def clear_all(ks: Keyspace) -> Plan[None]:
         cursor = page.cursor
         if cursor == "0":
             return None
+
+
+def ping(ks: Keyspace) -> Plan[List[str]]:
+    """Send every Redis node a PING; returns the names of the nodes, which all answered.
+
+    A node that does not answer (within its ``timeout``) raises
+    :class:`~analytics.errors.HostUnavailableError` naming it.
+    """
+    answers = yield Broadcast(("PING",))
+    return [name for name, _ in answers]
 
 
 def _page_args(cursor: Any, count: Any, uid_prefix: Any) -> Tuple[str, int, str]:

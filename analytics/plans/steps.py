@@ -1,8 +1,9 @@
 """What a plan yields, and what it gets back.
 
 A plan is a generator: it yields a :class:`Batch` (commands to send at once),
-a :class:`Scan` (one page of a key walk), a :class:`Take` (the next items of
-the caller's input) or a :class:`Pause`, receives the answer, may yield again,
+a :class:`Scan` (one page of a key walk), a :class:`Broadcast` (one command
+to every node), a :class:`Take` (the next items of the caller's input) or a
+:class:`Pause`, receives the answer, may yield again,
 and returns the call's result.  It never touches a socket; the stores route
 its steps and the drivers carry them out.
 """
@@ -66,6 +67,20 @@ class ScanPage:
         self.keys = keys
 
 
+class Broadcast:
+    """One keyless command (e.g. ``("PING",)``) sent to every node, all in flight at once.
+
+    The answer is ``[(node name, reply), ...]`` in the store's node order; a
+    node that cannot be reached raises
+    :class:`~analytics.errors.HostUnavailableError` naming it.
+    """
+
+    __slots__ = ("command",)
+
+    def __init__(self, command: Tuple[Any, ...]):
+        self.command = command
+
+
 class Take:
     """The next ``size`` items of ``stream`` (an iterator, or an async iterator on the asyncio side).
 
@@ -94,7 +109,7 @@ class Pause:
 
 PAUSE = Pause()
 
-Step = Any  # Batch | Scan | Take | Pause
+Step = Any  # Batch | Scan | Broadcast | Take | Pause
 #: A plan returning ``T``.
 Plan = Generator[Step, Any, T]
 

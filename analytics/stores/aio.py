@@ -54,6 +54,30 @@ class _Lease:
         self.node, self.conn, self.done = node, conn, False
 
 
+class Gate:
+    """At most ``size`` holders at once, first come, first served.
+
+    Its semaphore is made on first use, in the running event loop: on Python
+    3.9 an asyncio primitive binds the loop current where it is made, and a
+    backend may be built before its loop runs.
+    """
+
+    __slots__ = ("size", "_semaphore")
+
+    def __init__(self, size: int):
+        self.size = size
+        self._semaphore: Optional[asyncio.Semaphore] = None
+
+    async def acquire(self) -> None:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.size)
+        await self._semaphore.acquire()
+
+    def release(self) -> None:
+        assert self._semaphore is not None
+        self._semaphore.release()
+
+
 async def _checkout(node: Node) -> Any:
     """A connected connection to ``node`` (connecting is part of checking out, as on the sync side)."""
     if node.gate is not None:
@@ -219,14 +243,20 @@ class AsyncStore:
         if self.closed:
             raise ClosedError("this analytics backend is closed")
         loop = asyncio.get_running_loop()
-        deadline = None if self.timeout is None else loop.time() + self.timeout
+        timeout = self.timeout
+        deadline = None if timeout is None else loop.time() + timeout
         progress = Progress()
         try:
             request = next(flow)
             while True:
                 try:
-                    if deadline is None or type(request) is Take or type(request) is Pause:
+                    if timeout is None or type(request) is Pause:
                         answer = await self.perform(request, progress)
+                    elif type(request) is Take:
+                        answer = await self.perform(request, progress)
+                        # Reading the caller's input is not Redis' time: a bulk load fed by a slow
+                        # stream (an HTTP upload) gets the whole timeout for each chunk it sends.
+                        deadline = loop.time() + timeout
                     else:
                         try:
                             async with _deadline(deadline):
@@ -346,7 +376,7 @@ def _host_node(name: str, options: Mapping[str, Any]) -> Node:
     deadline), in front of a pool that is never exhausted.
     """
     client = redis.asyncio.Redis(max_connections=2 ** 31, **options)
-    return Node(name, client, asyncio.Semaphore(POOL_SIZE))
+    return Node(name, client, Gate(POOL_SIZE))
 
 
 def _cluster_store(client: Any, timeout: Optional[float]) -> AsyncStore:

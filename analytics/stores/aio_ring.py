@@ -15,7 +15,7 @@ class AsyncRingClient(RingClient):
 
     Keyed commands go to their key's host, keyless ones run on every host (a
     list of replies), multi-key counts and ``mget`` are split and merged, as
-    in the sync client (the same :meth:`plan`).  ``map()`` is not offered.
+    in the sync client (the same planner).  ``map()`` is not offered.
     """
 
     def __init__(self, nodes: Sequence[Node], ring: HashRing, route: Callable[[str], int]):
@@ -32,7 +32,7 @@ class AsyncRingClient(RingClient):
             raise AttributeError(name)
 
         async def command(*args: Any, **kwargs: Any) -> Any:
-            parts, merge = self.plan(name, args, kwargs)
+            parts, merge = self._plan(name, args, kwargs)
             replies = []
             for index, method, part_args, part_kwargs in parts:
                 client = self.hosts[index]

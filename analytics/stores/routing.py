@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, Generator, Hashable, List, Optional, Seq
 import redis.exceptions
 
 from analytics.errors import HostUnavailableError
-from analytics.plans.steps import Batch, Scan, ScanPage
+from analytics.plans.steps import Batch, Broadcast, Scan, ScanPage
 
 #: ``(COMMAND, key, *args)``: every command a plan sends touches one key,
 #: which :func:`command_key` finds (``EVAL script 1 key ...`` has it fourth).
@@ -335,6 +335,18 @@ def scan(topology: Topology, step: Scan) -> Flow:
     return ScanPage(encode_cursor(index, cursor), node, list(keys))
 
 
+def broadcast(topology: Topology, step: Broadcast) -> Flow:
+    """``step.command`` on every primary, one pipeline each; ``[(node name, reply)]`` in node order."""
+    if topology.stale:
+        yield Refresh()
+    nodes = topology.primaries()
+    replies: List[Any] = [None] * len(nodes)
+    yield from _send(topology, [step.command] * len(nodes), [(node, [(pos, False)]) for pos, node in enumerate(nodes)],
+                     False, replies)
+    raise_errors(replies)
+    return [(node.name, reply) for node, reply in zip(nodes, replies)]
+
+
 def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
     """A backend plan as one flow: each step it yields is routed here, its answer sent back."""
     try:
@@ -347,6 +359,8 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
                     answer = yield from apply(topology, step.commands, step.places)
             elif type(step) is Scan:
                 answer = yield from scan(topology, step)
+            elif type(step) is Broadcast:
+                answer = yield from broadcast(topology, step)
             else:
                 answer = yield step  # Take and Pause: reading the caller's input, and yielding, are the driver's
             step = plan.send(answer)

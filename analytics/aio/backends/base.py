@@ -56,6 +56,11 @@ class AsyncBaseAnalyticsBackend:
         self._prefix = self._keyspace.prefix
         self._analytics_backend: Any = None
 
+    @property
+    def prefix(self) -> str:
+        """The key prefix of this backend (every key it writes starts with it and ``":"``)."""
+        return self._prefix
+
     def get_backend(self) -> Any:
         """The asyncio client the backend talks to (for a host list, a ring client whose commands are awaited)."""
         return self._analytics_backend
@@ -96,3 +101,4 @@ class AsyncBaseAnalyticsBackend:
     get_uid_metrics = _contract(plans.get_uid_metrics)
     scan_day_counts = _contract(plans.scan_day_counts)
     scan_counters = _contract(plans.scan_counters)
+    ping = _contract(plans.ping)
