@@ -31,6 +31,8 @@ setup(
         "redis>=6.2",
         "python-dateutil>=2.7",
         "typing_extensions>=4.0; python_version<'3.10'",
+        # zoneinfo reads the system's zone files; Windows has none.
+        "tzdata; sys_platform == 'win32'",
     ],
     extras_require={
         "hiredis": ["hiredis>=2.0"],

@@ -13,14 +13,17 @@ VERSION = "0.7.0"
 __all__ = ["VERSION", "create_analytic_backend"]
 
 #: The keys :func:`create_analytic_backend` reads from its settings dict; any other is refused.
-FRONT_DOOR_KEYS = ("backend", "settings", "prefix")
+FRONT_DOOR_KEYS = ("backend", "settings", "prefix", "hours", "years", "timezone", "retention")
+#: The keys of :data:`FRONT_DOOR_KEYS` handed to the backend as keyword arguments (the backend's options).
+BACKEND_OPTIONS = ("prefix", "hours", "years", "timezone", "retention")
 
 
 def create_analytic_backend(settings: Mapping[str, Any]) -> Any:
     """Build a backend from ``{"backend": dotted path or class, "settings": {...}}``.
 
     ``settings["settings"]`` is handed to the backend's constructor unchanged,
-    and ``settings["prefix"]``, when given, as its ``prefix=`` keyword.  A
+    and ``prefix``, ``hours``, ``years``, ``timezone`` and ``retention``, when given, as
+    its keywords of the same names.  A
     missing ``backend`` raises :class:`~analytics.errors.MissingSettingError`
     (a ``KeyError``, as in 0.6.x, and a ``ConfigurationError``); any key other
     than those of :data:`FRONT_DOOR_KEYS` raises ``ConfigurationError`` naming it.
@@ -50,5 +53,5 @@ def resolve_backend(settings: Mapping[str, Any], twins: Optional[Mapping[str, st
         backend = twins.get(path, backend)
     if isinstance(backend, str):
         backend = import_string(backend)
-    options = {"prefix": settings["prefix"]} if "prefix" in settings else {}
+    options = {name: settings[name] for name in BACKEND_OPTIONS if name in settings}
     return backend(settings.get("settings", {}), **options)

@@ -1,19 +1,36 @@
 """Every Redis key and hash-field name the library writes, in one place.
 
-The layout is py-analytics 0.6.x's, byte for byte (POLICY K1, K2, K4):
+py-analytics 0.6.x's layout is kept byte for byte (POLICY K1, K2, K4); the opt-in
+kinds (hours, unique counts) add keys of their own:
 
-=====================================  ======  ===========================================
-key                                    type    fields
-=====================================  ======  ===========================================
-``P:user:U:analy:yy-mm``               hash    ``M:yy-mm-dd`` day counts of that month
-``P:user:U:analy:yy``                  hash    ``M:yy-mm-dd`` (a Monday) week counts and
-                                               ``M:yy-mm`` month counts of that year
-``P:analy:U:count:M``                  string  all-time total
-=====================================  ======  ===========================================
+===========================================  ======  ===========================================
+key                                          type    fields
+===========================================  ======  ===========================================
+``P:user:U:analy:yy-mm``                     hash    ``M:yy-mm-dd`` day counts of that month
+``P:user:U:analy:yy``                        hash    ``M:yy-mm-dd`` (a Monday) week counts and
+                                                     ``M:yy-mm`` month counts of that year
+                                                     (a year's count is the sum of its months)
+``P:analy:U:count:M``                        string  all-time total
+``P:hour:U:YYYY-MM-DD``                      hash    ``M:HH:00+hh:mm`` hour counts of that local
+                                                     day (``hours=True``; the offset tells the
+                                                     two 02:00 of a 25-hour day apart)
+``P:uniq:{n:U:M}:d:YYYY-MM-DD``              HLL     distinct members of that day
+``P:uniq:{n:U:M}:w:YYYY-MM-DD``              HLL     ... of the week of that Monday
+``P:uniq:{n:U:M}:m:YYYY-MM``                 HLL     ... of that month
+``P:uniq:{n:U:M}:h:YYYY-MM-DDTHH:00+hh:mm``  HLL     ... of that local hour (``hours=True``)
+===========================================  ======  ===========================================
 
-Years have two digits, so 1912 and 2012 share names.  A week's field lives in the
-hash of the year its days fall in: a tracked event puts its week into the hash of
-the event's own year, not of its Monday's.
+The first three rows are 0.6.x's.  Their years have two digits, so 1912 and 2012
+share names.  A week's field lives in the hash of the year its days fall in: a
+tracked event puts its week into the hash of the event's own year, not of its
+Monday's.
+
+The other rows are new, in namespaces (``hour``, ``uniq``) that 0.6.x never
+wrote, with four-digit years.  ``n`` is the length of the uid ``U``, so that the
+pair is read back unambiguously although uids and metrics may hold colons; the
+braces are a Redis Cluster hash tag: every HyperLogLog of one (uid, metric) lies
+in one slot, so a union over a range is one ``PFCOUNT`` on one node.  On a host
+list they are placed by :func:`unique_anchor` for the same reason.
 """
 import datetime
 import functools
@@ -116,6 +133,26 @@ def week_field(metric: str, monday: Date) -> str:
 
 def month_field(metric: str, first_of_month: Date) -> str:
     return field(metric, yy_mm(first_of_month))
+
+
+def hour_hash(prefix: str, uid: str, day_text: str) -> str:
+    """A uid's hash of the hour counts of one local day (``day_text`` is ``YYYY-MM-DD``)."""
+    return "%s:hour:%s:%s" % (prefix, uid, day_text)
+
+
+def hour_parts(label: str) -> Tuple[str, str]:
+    """``(YYYY-MM-DD, HH:00+hh:mm)`` of an hour label: its hash's day and its field's time."""
+    return label[:10], label[11:]
+
+
+def unique_anchor(prefix: str, uid: str, metric: str) -> str:
+    """The name that places every HyperLogLog of (uid, metric): their common head, hash tag included."""
+    return "%s:uniq:{%d:%s:%s}" % (prefix, len(uid), uid, metric)
+
+
+def unique_key(anchor: str, kind: str, bucket_text: str) -> str:
+    """A HyperLogLog of distinct members: ``kind`` is ``h``, ``d``, ``w`` or ``m``."""
+    return "%s:%s:%s" % (anchor, kind, bucket_text)
 
 
 def glob_escape(text: str) -> str:

@@ -94,6 +94,11 @@ flag = st.one_of(st.booleans(), junk)
 pairs = st.one_of(st.lists(st.tuples(uid_ok, metric_ok), max_size=3), st.lists(junk, max_size=3), junk)
 group = st.one_of(group_ok, junk)
 
+members = st.one_of(uid_ok, st.lists(st.one_of(uid_ok, bad_text), max_size=3), junk, bad_text)
+unique_event = st.tuples(one_uid, one_metric, st.one_of(uid_ok, junk)) | st.tuples(
+    one_uid, one_metric, st.one_of(uid_ok, junk), st.one_of(st.none(), date))
+unique_events = st.one_of(st.lists(unique_event, max_size=4), st.lists(junk, max_size=2), junk)
+
 #: Every public method with a strategy per argument (keyword arguments by name).
 METHODS = {
     "track_metric": dict(unique_identifier=uid, metric=metric, date=st.one_of(st.none(), date), inc_amt=amount),
@@ -114,6 +119,18 @@ METHODS = {
                       end_date=st.one_of(st.none(), date)),
     "get_counts": dict(metric_identifiers=pairs, start_date=st.one_of(st.none(), date),
                        end_date=st.one_of(st.none(), date)),
+    "get_metric_by_year": dict(unique_identifier=one_uid, metric=one_metric, from_date=date, limit=limit),
+    "get_metric_by_hour": dict(unique_identifier=one_uid, metric=one_metric, from_datetime=date, limit=limit),
+    "track_unique": dict(unique_identifier=one_uid, metric=one_metric, members=members,
+                         date=st.one_of(st.none(), date)),
+    "track_uniques": dict(events=unique_events, chunk_size=st.one_of(st.integers(min_value=5, max_value=10 ** 6),
+                                                                       amount)),
+    "get_unique_by_hour": dict(unique_identifier=one_uid, metric=one_metric, from_datetime=date, limit=limit),
+    "get_unique_by_day": dict(unique_identifier=one_uid, metric=one_metric, from_date=date, limit=limit),
+    "get_unique_by_week": dict(unique_identifier=one_uid, metric=one_metric, from_date=date, limit=limit),
+    "get_unique_by_month": dict(unique_identifier=one_uid, metric=one_metric, from_date=date, limit=limit),
+    "get_unique_count": dict(unique_identifier=one_uid, metric=one_metric, start_date=st.one_of(st.none(), date),
+                             end_date=st.one_of(st.none(), date)),
     "scan_uids": dict(prefix=st.one_of(st.sampled_from(["", "u"]), junk, bad_text),
                       cursor=st.one_of(st.just("0"), junk, bad_text), count=st.one_of(limit_ok, junk)),
     "get_uid_metrics": dict(unique_identifier=one_uid),

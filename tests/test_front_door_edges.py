@@ -40,7 +40,7 @@ def test_unknown_top_level_keys_are_refused_by_name():
 
 
 def test_the_allowed_top_level_keys_are_one_constant():
-    assert set(analytics.FRONT_DOOR_KEYS) == {"backend", "settings", "prefix"}
+    assert set(analytics.FRONT_DOOR_KEYS) == {"backend", "settings", "prefix", "hours", "years", "timezone", "retention"}
 
 
 def test_prefix_goes_to_the_backend():

@@ -38,6 +38,15 @@ CALLS = {
     "get_uid_metrics": ("u",),
     "scan_day_counts": (),
     "scan_counters": (),
+    "get_metric_by_year": ("u", "m", D),
+    "get_metric_by_hour": ("u", "m", D),
+    "track_unique": ("u", "m", "member", D),
+    "track_uniques": ([("u", "m", "member", D)],),
+    "get_unique_by_hour": ("u", "m", D),
+    "get_unique_by_day": ("u", "m", D),
+    "get_unique_by_week": ("u", "m", D),
+    "get_unique_by_month": ("u", "m", D),
+    "get_unique_count": ("u", "m", D, D),
     "ping": (),
 }
 

@@ -5,11 +5,14 @@ Every rejection is a ``TypeError`` (wrong kind of value) or a ``ValueError``
 """
 import collections.abc
 import datetime
-from typing import Any, List, Tuple
+import zoneinfo
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from analytics import buckets, schema
+from analytics.plans.steps import DEFAULT_RETENTION, Keyspace
 
-GROUPS = ("day", "week", "month")
+#: ``group_by`` values of ``get_metrics`` (``"hour"`` needs a backend built with ``hours=True``).
+GROUPS = ("hour", "day", "week", "month", "year")
 _SCALARS = (str, bytes, bytearray, int, float)
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
@@ -102,7 +105,7 @@ def limit(value: Any) -> int:
 def group_by(value: Any) -> str:
     if isinstance(value, str) and value.lower() in GROUPS:
         return value.lower()
-    raise ValueError("group_by must be 'day', 'week' or 'month', got %r" % (value,))
+    raise ValueError("group_by must be 'hour', 'day', 'week', 'month' or 'year', got %r" % (value,))
 
 
 def pairs(value: Any) -> List[Tuple[str, str]]:
@@ -117,17 +120,76 @@ def pairs(value: Any) -> List[Tuple[str, str]]:
     return result
 
 
-def date_range(start: Any, end: Any) -> Tuple[datetime.date, datetime.date]:
+def date_range(start: Any, end: Any, zone: Optional[datetime.tzinfo] = None) -> Tuple[datetime.date, datetime.date]:
     """A ``get_count`` range: both bounds or neither (C6); reversed ranges are swapped (K7)."""
     if (start is None) != (end is None):
         raise ValueError("give both start_date and end_date, or neither (got only %s)"
                          % ("start_date" if end is None else "end_date"))
-    first, last = buckets.as_date(start, "start_date"), buckets.as_date(end, "end_date")
+    first, last = buckets.local_date(start, zone, "start_date"), buckets.local_date(end, zone, "end_date")
     return (first, last) if first <= last else (last, first)
 
 
-def sync_range(start: Any, end: Any) -> Tuple[datetime.date, datetime.date]:
-    first, last = buckets.as_date(start, "start_date"), buckets.as_date(end, "end_date")
+def sync_range(start: Any, end: Any, zone: Optional[datetime.tzinfo] = None) -> Tuple[datetime.date, datetime.date]:
+    first, last = buckets.local_date(start, zone, "start_date"), buckets.local_date(end, zone, "end_date")
     if last < first:
         raise ValueError("end_date %s lies before start_date %s" % (last, first))
     return first, last
+
+
+def members(value: Any) -> List[str]:
+    """One member of a unique count (str or int, formatted as uids are), or any iterable of them."""
+    if isinstance(value, _SCALARS) or value is None:
+        return [name(value, "members")]
+    if isinstance(value, collections.abc.Iterable) and not isinstance(value, collections.abc.Mapping):
+        return [name(item, "members") for item in value]
+    raise TypeError("members must be a str, an int or an iterable of them, got %r" % (value,))
+
+
+# -- backend options, checked when the backend is built -------------------------
+
+def flag_option(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("%s must be True or False, got %r" % (what, value))
+    return value
+
+
+def timezone_option(value: Any) -> Optional[datetime.tzinfo]:
+    """``None``, an IANA zone name (``"Europe/Berlin"``) or a ``zoneinfo.ZoneInfo``."""
+    if value is None or isinstance(value, zoneinfo.ZoneInfo):
+        return value
+    if not isinstance(value, str):
+        raise TypeError("timezone must be an IANA time zone name such as 'Europe/Berlin', got %r" % (value,))
+    try:
+        return zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError("timezone %r is not a known IANA time zone (is tzdata installed?)" % (value,)) from None
+
+
+def retention_option(value: Any) -> Dict[str, Optional[int]]:
+    """``{kind: timedelta or None}`` as seconds per kind; kinds not given keep their defaults."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError("retention must be a dict such as {'day': timedelta(days=90)}, got %r" % (value,))
+    unknown = sorted(map(repr, set(value) - set(DEFAULT_RETENTION)))
+    if unknown:
+        raise ValueError("retention: unknown kind(s) %s; expected %s"
+                         % (", ".join(unknown), ", ".join(map(repr, DEFAULT_RETENTION))))
+    seconds: Dict[str, Optional[int]] = {}
+    for kind, keep in value.items():
+        if keep is None:
+            seconds[kind] = None
+            continue
+        if not isinstance(keep, datetime.timedelta):
+            raise TypeError("retention[%r] must be a datetime.timedelta or None, got %r" % (kind, keep))
+        if keep < datetime.timedelta(0) or keep.microseconds:
+            raise ValueError("retention[%r] must be a whole, non-negative number of seconds, got %r" % (kind, keep))
+        seconds[kind] = int(keep.total_seconds())
+    return seconds
+
+
+def keyspace(prefix_value: str, hours: Any = False, years: Any = False, timezone: Any = None,
+             retention: Any = None) -> Keyspace:
+    """The :class:`Keyspace` of a backend built with these options, every one checked."""
+    return Keyspace(prefix(prefix_value), hours=flag_option(hours, "hours"), years=flag_option(years, "years"),
+                    zone=timezone_option(timezone), retention=retention_option(retention))

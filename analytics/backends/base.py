@@ -11,7 +11,7 @@ import datetime
 import inspect
 import sys
 import typing
-from typing import Any, Callable, Dict, Generator, Optional, Set, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Generator, Mapping, Optional, Set, Tuple, TypeVar, Union
 
 from analytics import plans
 from analytics.backends import arguments
@@ -23,6 +23,8 @@ else:  # pragma: no cover - Python 3.9
     from typing_extensions import Concatenate, ParamSpec
 
 Date = Union[datetime.date, datetime.datetime]
+#: The ``retention`` option: kind -> how long its buckets are kept after they end (``None``: forever).
+Retention = Mapping[str, Optional[datetime.timedelta]]
 #: ``(set of "YYYY-MM-DD", {"YYYY-MM-DD": count})``
 Series = Tuple[Set[str], Dict[str, int]]
 
@@ -105,15 +107,23 @@ class BaseAnalyticsBackend:
     """Base class of analytics backends: the documented contract of every public call.
 
     ``prefix`` (keyword) starts every key the backend writes; it defaults to the
-    class attribute :attr:`_prefix`, ``"_analytics"``.
+    class attribute :attr:`_prefix`, ``"_analytics"``.  The other keywords are
+    opt-in (see the README): ``hours=True`` also counts hours, ``years=True``
+    lets ``get_metrics`` group by year (0.6.x refused ``"year"``), ``timezone`` (an
+    IANA name) is the zone days and hours are taken in, ``retention`` maps
+    ``"hour"``, ``"day"``, ``"week"``, ``"month"`` and ``"unique"`` to a
+    ``timedelta`` (or ``None``: forever) that buckets are kept after they end.
+    They are checked here (``TypeError``/``ValueError`` naming the option).
     """
 
     _prefix = "_analytics"
 
-    def __init__(self, settings: Any = None, *, prefix: str = CLASS_PREFIX):
+    def __init__(self, settings: Any = None, *, prefix: str = CLASS_PREFIX, hours: bool = False,
+                 years: bool = False, timezone: Optional[str] = None, retention: Optional[Retention] = None):
         self._settings = settings
-        self._prefix = arguments.prefix(self._prefix if prefix is CLASS_PREFIX else prefix)
-        self._keyspace = Keyspace(self._prefix)
+        self._keyspace = arguments.keyspace(self._prefix if prefix is CLASS_PREFIX else prefix,
+                                            hours=hours, years=years, timezone=timezone, retention=retention)
+        self._prefix = self._keyspace.prefix
         self._analytics_backend: Any = None
 
     @property
@@ -136,9 +146,18 @@ class BaseAnalyticsBackend:
     get_metric_by_day = _contract(plans.get_metric_by_day)
     get_metric_by_week = _contract(plans.get_metric_by_week)
     get_metric_by_month = _contract(plans.get_metric_by_month)
+    get_metric_by_year = _contract(plans.get_metric_by_year)
+    get_metric_by_hour = _contract(plans.get_metric_by_hour)
     get_metrics = _contract(plans.get_metrics)
     get_count = _contract(plans.get_count)
     get_counts = _contract(plans.get_counts)
+    track_unique = _contract(plans.track_unique)
+    track_uniques = _contract(plans.track_uniques)
+    get_unique_by_hour = _contract(plans.get_unique_by_hour)
+    get_unique_by_day = _contract(plans.get_unique_by_day)
+    get_unique_by_week = _contract(plans.get_unique_by_week)
+    get_unique_by_month = _contract(plans.get_unique_by_month)
+    get_unique_count = _contract(plans.get_unique_count)
     scan_uids = _contract(plans.scan_uids)
     get_uid_metrics = _contract(plans.get_uid_metrics)
     scan_day_counts = _contract(plans.scan_day_counts)

@@ -9,9 +9,9 @@ read before they write (``set_metric_by_day`` and the ``sync_*`` calls) send
 two batches.  :class:`analytics.aio.backends.redis.Redis` runs the same plans
 on ``redis.asyncio``.
 """
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
-from analytics.backends.base import CLASS_PREFIX, BaseAnalyticsBackend, door, doors
+from analytics.backends.base import CLASS_PREFIX, BaseAnalyticsBackend, Retention, door, doors
 from analytics.backends.legacy import LegacyHelpers
 from analytics.stores.routing import run_plan
 from analytics.stores.settings import build_store
@@ -28,8 +28,10 @@ class Redis(LegacyHelpers, BaseAnalyticsBackend):
     as a context manager, or call :meth:`close`, to release its connections.
     """
 
-    def __init__(self, settings: Mapping[str, Any], *, prefix: str = CLASS_PREFIX):
-        super().__init__(settings, prefix=prefix)
+    def __init__(self, settings: Mapping[str, Any], *, prefix: str = CLASS_PREFIX, hours: bool = False,
+                 years: bool = False, timezone: Optional[str] = None, retention: Optional[Retention] = None):
+        super().__init__(settings, prefix=prefix, hours=hours, years=years, timezone=timezone,
+                         retention=retention)
         self.store: SyncStore = build_store(settings)
         self._analytics_backend = self.store.native()
 

@@ -14,9 +14,14 @@ The doors (:class:`analytics.backends.redis.Redis`,
 """
 from analytics.plans.keyspace import clear_all, get_uid_metrics, ping, scan_counters, scan_day_counts, scan_uids
 from analytics.plans.reads import (
-    get_count, get_counts, get_metric_by_day, get_metric_by_month, get_metric_by_week, get_metrics,
+    get_count, get_counts, get_metric_by_day, get_metric_by_hour, get_metric_by_month, get_metric_by_week,
+    get_metric_by_year, get_metrics,
 )
 from analytics.plans.steps import Batch, Broadcast, Keyspace, Plan, Scan, ScanPage, Take
+from analytics.plans.uniques import (
+    get_unique_by_day, get_unique_by_hour, get_unique_by_month, get_unique_by_week, get_unique_count, track_unique,
+    track_uniques,
+)
 from analytics.plans.writes import (
     set_metric_by_day, sync_agg_metric, sync_month_metric, sync_week_metric, track_count, track_metric,
     track_metrics,
@@ -27,8 +32,10 @@ CALLS = {
     plan.__name__: plan
     for plan in (
         track_metric, track_metrics, track_count, set_metric_by_day, sync_agg_metric, sync_week_metric,
-        sync_month_metric, clear_all, get_metric_by_day, get_metric_by_week, get_metric_by_month, get_metrics,
-        get_count, get_counts, scan_uids, get_uid_metrics, scan_day_counts, scan_counters, ping,
+        sync_month_metric, clear_all, get_metric_by_day, get_metric_by_week, get_metric_by_month,
+        get_metric_by_year, get_metric_by_hour, get_metrics, get_count, get_counts, track_unique, track_uniques,
+        get_unique_by_hour, get_unique_by_day, get_unique_by_week, get_unique_by_month, get_unique_count,
+        scan_uids, get_uid_metrics, scan_day_counts, scan_counters, ping,
     )
 }
 

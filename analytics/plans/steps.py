@@ -7,7 +7,8 @@ to every node), a :class:`Take` (the next items of the caller's input) or a
 and returns the call's result.  It never touches a socket; the stores route
 its steps and the drivers carry them out.
 """
-from typing import Any, Generator, List, Optional, Tuple, TypeVar
+import datetime
+from typing import Any, Dict, Generator, List, Optional, Tuple, TypeVar
 
 T = TypeVar("T")
 
@@ -19,20 +20,25 @@ class Batch:
     * ``replies`` - ``False`` when the plan needs no replies (bulk loads): the
       answer is then ``None`` and error replies are still raised;
     * ``node`` - run every command on this node (a node a :class:`Scan` page
-      came from), not where its key would be placed.
+      came from), not where its key would be placed;
+    * ``places`` - one name per command, placing it where that name would be
+      placed instead of where its key would (the HyperLogLogs of one
+      (uid, metric) on a host list go where their common anchor goes, so that
+      a multi-key ``PFCOUNT`` finds them on one host).
 
     The answer is the list of replies in command order; the first error reply
     is raised after the whole batch ran.
     """
 
-    __slots__ = ("commands", "atomic", "replies", "node")
+    __slots__ = ("commands", "atomic", "replies", "node", "places")
 
     def __init__(self, commands: List[Tuple[Any, ...]], atomic: bool = True, replies: bool = True,
-                 node: Any = None):
+                 node: Any = None, places: Optional[List[str]] = None):
         self.commands = commands
         self.atomic = atomic
         self.replies = replies
         self.node = node
+        self.places = places
 
 
 class Scan:
@@ -109,9 +115,38 @@ Plan = Generator[Step, Any, T]
 
 
 class Keyspace:
-    """What every plan of one backend shares: the key prefix (later, the backend's options)."""
+    """What every plan of one backend shares: the key prefix and the backend's options.
 
-    __slots__ = ("prefix",)
+    * ``hours`` - tracking a ``datetime`` also counts its hour;
+    * ``years`` - ``get_metrics`` takes ``group_by="year"`` (0.6.x refused it, and
+      a backend without options answers as 0.6.x did);
+    * ``zone`` - the ``tzinfo`` days and hours are taken in (``None``: the date
+      part of what is passed, as in 0.6.x);
+    * ``retention`` - per kind (``hour``, ``day``, ``week``, ``month``,
+      ``unique``), seconds a bucket is kept after it ends, or ``None``: forever.
 
-    def __init__(self, prefix: str):
+    The options are checked by :func:`analytics.backends.arguments.keyspace`.
+    """
+
+    __slots__ = ("prefix", "hours", "years", "zone", "retention", "year_retention", "plain")
+
+    def __init__(self, prefix: str, hours: bool = False, years: bool = False, zone: Optional[datetime.tzinfo] = None,
+                 retention: Optional[Dict[str, Optional[int]]] = None):
         self.prefix = prefix
+        self.hours = hours
+        self.years = years
+        self.zone = zone
+        self.retention: Dict[str, Optional[int]] = dict(DEFAULT_RETENTION, **(retention or {}))
+        week, month = self.retention["week"], self.retention["month"]
+        #: A year hash holds weeks and months: it is kept as long as the longer of the two.
+        self.year_retention = None if week is None or month is None else max(week, month)
+        #: No option changes what the 0.6.x calls do: they take their fast paths.
+        self.plain = not hours and zone is None and all(
+            self.retention[kind] is None for kind in ("day", "week", "month"))
+
+
+#: Seconds each kind of bucket is kept after it ends; ``None`` keeps it forever.
+#: Hours are many: they go after 14 days unless the backend says otherwise.
+DEFAULT_RETENTION: Dict[str, Optional[int]] = {
+    "hour": 14 * 86400, "day": None, "week": None, "month": None, "unique": None,
+}

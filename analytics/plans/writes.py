@@ -4,12 +4,13 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from analytics import buckets, schema
 from analytics.backends import arguments
+from analytics.plans import retention
 from analytics.plans.reads import DateLike, FieldSums, Pairs, add_field, add_up, field_reads, sum_fields
 from analytics.plans.steps import PAUSE, Batch, Keyspace, Plan, Take
 
 Command = Tuple[Any, ...]
-#: ``(year hash period, field date text)`` of one synced bucket.
-Target = Tuple[str, str]
+#: ``(year hash period, field date text, full year)`` of one synced bucket.
+Target = Tuple[str, str, int]
 
 # Swaps a day's count and returns the old one, atomically on every kind of store
 # (a single-key script runs whole, also on Redis Cluster): the all-time counter
@@ -24,9 +25,15 @@ def track_metric(ks: Keyspace, unique_identifier: Any, metric: Any, date: DateLi
     ``unique_identifier`` and ``metric`` may each be one value or a list, tuple
     or generator of them.  ``date`` defaults to today.  Returns one
     ``[day, week, month, total]`` list of the new counts per pair, uid-major.
+    On a backend built with ``hours=True`` a ``datetime`` also adds to its
+    hour (not reported in the result; a ``date`` alone adds no hour).
     """
     uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
-    day = datetime.date.today() if date is None else buckets.as_date(date)
+    hour = None
+    if ks.plain:
+        day = datetime.date.today() if date is None else buckets.as_date(date)
+    else:
+        day, hour = buckets.moment(date, ks.zone)
     amount = arguments.integer(inc_amt, "inc_amt")
     prefix = ks.prefix
     day_part, week_part, month_part, year_part = schema.tracking_parts(day)
@@ -43,8 +50,42 @@ def track_metric(ks: Keyspace, unique_identifier: Any, metric: Any, date: DateLi
                 ("HINCRBY", year_key, month_field, amount),
                 ("INCRBY", schema.counter_key(prefix, uid, name), amount),
             )
+    counted = len(commands)
+    if not ks.plain:
+        hours: Hours = {}
+        if ks.hours and hour is not None:
+            for uid in uids:
+                for name in metrics:  # a pair given twice counts twice, as its day does
+                    hours[(uid, name, hour)] = hours.get((uid, name, hour), 0) + amount
+        commands += option_commands(ks, [(uid, day) for uid in uids], hours)
     replies = yield Batch(commands)
-    return [replies[i:i + 4] for i in range(0, len(replies), 4)]
+    return [replies[i:i + 4] for i in range(0, counted, 4)]
+
+
+def option_commands(ks: Keyspace, days: Iterable[Tuple[str, datetime.date]],
+                    hours: Mapping[Tuple[str, str, datetime.datetime], int]) -> List[Command]:
+    """What the options add to tracking: hour increments, and expiries of every hash written.
+
+    ``days`` are the (uid, day) whose month and year hashes were written;
+    ``hours`` the amounts per (uid, metric, hour start).
+    """
+    prefix = ks.prefix
+    commands: List[Command] = []
+    hour_days: Dict[str, datetime.date] = {}
+    for (uid, name, start), amount in hours.items():
+        day_text, time_text = schema.hour_parts(buckets.hour_label(start))
+        key = schema.hour_hash(prefix, uid, day_text)
+        commands.append(("HINCRBY", key, schema.field(name, time_text), amount))
+        hour_days[key] = start.date()
+    expiries = [retention.hour_hash(ks, key, day) for key, day in hour_days.items()]
+    written_months: Dict[str, datetime.date] = {}
+    written_years: Dict[str, int] = {}
+    for uid, day in days:
+        written_months[schema.month_hash(prefix, uid, day)] = day
+        written_years[schema.year_hash(prefix, uid, day.year)] = day.year
+    expiries += [retention.month_hash(ks, key, day) for key, day in written_months.items()]
+    expiries += [retention.year_hash(ks, key, year) for key, year in written_years.items()]
+    return commands + [expiry for expiry in expiries if expiry is not None]
 
 
 def _event(event: Any) -> Tuple[Any, Any, Any, Any]:
@@ -88,16 +129,22 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
     done = 0
     while True:
         merged: Merged = {}
+        hours: Hours = {}
         taken = 0
         # Read in pieces: between them an asyncio driver lets other tasks run.
         while taken < size:
             piece = yield Take(stream, min(PIECE, size - taken))
             if not piece:
                 break
-            merge_events(merged, piece, done + taken)
+            if ks.plain:
+                merge_events(merged, piece, done + taken)
+            else:
+                merge_events_with_options(ks, merged, hours, piece, done + taken)
             taken += len(piece)
         if taken:
             commands = yield from bulk_commands(ks, merged)
+            if not ks.plain:
+                commands += option_commands(ks, [(uid, day) for uid, _, day in merged], hours)
             yield Batch(commands, atomic=False, replies=False)
             done += taken
         if taken < size:
@@ -108,6 +155,31 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
 PIECE = 500
 #: ``(uid, metric, day) -> amount``: a chunk's increments, each counter once.
 Merged = Dict[Tuple[str, str, datetime.date], int]
+#: ``(uid, metric, hour start) -> amount``: a chunk's hour increments (``hours=True``).
+Hours = Dict[Tuple[str, str, datetime.datetime], int]
+
+
+def merge_events_with_options(ks: Keyspace, merged: Merged, hours: Hours, events: List[Any], first_index: int) -> None:
+    """:func:`merge_events` on a backend with options: days (and hours) taken in its time zone."""
+    zone, moment = ks.zone, buckets.moment
+    for index, event in enumerate(events):
+        try:
+            uid, name, when, amount = event if type(event) is tuple and len(event) == 4 else _event(event)
+            # The same fast checks of the common types as merge_events'.
+            if type(uid) is not str or not uid or not uid.isascii():
+                uid = arguments.one_uid(uid)
+            if type(name) is not str or not name or not name.isascii():
+                name = arguments.one_metric(name)
+            day, hour = moment(when, zone)
+            if type(amount) is not int or not arguments.INT64_MIN <= amount <= arguments.INT64_MAX:
+                amount = arguments.integer(amount, "inc_amt")
+        except (TypeError, ValueError) as exc:
+            raise type(exc)("events[%d]: %s" % (first_index + index, exc)) from None
+        key = (uid, name, day)
+        merged[key] = merged.get(key, 0) + amount
+        if ks.hours and hour is not None:
+            hour_key = (uid, name, hour)
+            hours[hour_key] = hours.get(hour_key, 0) + amount
 
 
 def merge_events(merged: Merged, events: List[Any], first_index: int) -> None:
@@ -170,7 +242,7 @@ def set_metric_by_day(ks: Keyspace, unique_identifier: Any, metric: Any, date: D
     Returns ``[[1]]`` per pair whose day was new, ``[[0]]`` where it existed.
     """
     uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
-    day = buckets.as_date(date)
+    day = buckets.local_date(date, ks.zone)
     count = arguments.integer(count, "count")
     pairs = [(uid, name) for uid in uids for name in metrics]
     prefix = ks.prefix
@@ -189,9 +261,11 @@ def set_metric_by_day(ks: Keyspace, unique_identifier: Any, metric: Any, date: D
         reads, positions = field_reads(ks, pairs, table, len(targets))
     # The day's new value is swapped in before the sync reads it: same key,
     # same node, and a node runs its pipeline in order.
-    replies = yield Batch(writes + reads)
+    month_keys = dict.fromkeys(schema.month_hash(prefix, uid, day) for uid in uids)
+    expiries = [expiry for expiry in (retention.month_hash(ks, key, day) for key in month_keys) if expiry]
+    replies = yield Batch(writes + reads + expiries)
     done = replies[:len(writes)]
-    totals = add_up(positions, replies[len(writes):], len(pairs) * len(targets))
+    totals = add_up(positions, replies[len(writes):len(writes) + len(reads)], len(pairs) * len(targets))
     follow_up = sync_writes(ks, pairs, targets, totals)
     if update_counter:
         follow_up += [("INCRBY", schema.counter_key(prefix, uid, name), count - int(old or 0))
@@ -223,7 +297,7 @@ def sync_month_metric(ks: Keyspace, unique_identifier: Any, metric: Any, start_d
 def sync(ks: Keyspace, unique_identifier: Any, metric: Any, start_date: Any, end_date: Any,
          weeks: bool, months: bool) -> Plan[None]:
     uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
-    start, end = arguments.sync_range(start_date, end_date)
+    start, end = arguments.sync_range(start_date, end_date, ks.zone)
     pairs = [(uid, name) for uid in uids for name in metrics]
     table, targets = sync_table(start, end, weeks, months)
     # Each node's days are read in one snapshot, so a week or month is not
@@ -239,8 +313,8 @@ def sync_table(start: datetime.date, end: datetime.date, weeks: bool, months: bo
     """What a sync reads and writes, the same for every (uid, metric).
 
     Returns the day fields to add up (offsets number the buckets) and, per
-    bucket, the ``(year hash period, field date text)`` its total is written
-    to.  Every bucket in the range is written, zeros included (K8).  A week that
+    bucket, the ``(year hash period, field date text, year)`` its total is
+    written to.  Every bucket in the range is written, zeros included (K8).  A week that
     runs into January stores each year's part in that year's hash, where
     tracking puts it too, so that reads add up to the true week (C7).
     """
@@ -248,10 +322,10 @@ def sync_table(start: datetime.date, end: datetime.date, weeks: bool, months: bo
     if weeks:
         for monday in buckets.mondays(start, buckets.count_weeks(start, end)):
             for year, days in buckets.week_days_by_year(monday):
-                synced.append(((schema.year_period(year), schema.yy_mm_dd(monday)), days))
+                synced.append(((schema.year_period(year), schema.yy_mm_dd(monday), year), days))
     if months:
         for first in buckets.months(start, buckets.count_months(start, end)):
-            synced.append(((schema.yy(first), schema.yy_mm(first)), buckets.days_in_month(first)))
+            synced.append(((schema.yy(first), schema.yy_mm(first), first.year), buckets.days_in_month(first)))
     table: FieldSums = {}
     for offset, (_, days) in enumerate(synced):
         for day in days:
@@ -260,7 +334,12 @@ def sync_table(start: datetime.date, end: datetime.date, weeks: bool, months: bo
 
 
 def sync_writes(ks: Keyspace, pairs: Pairs, targets: List[Target], totals: List[int]) -> List[Command]:
-    """One HSET per (pair, synced bucket) with its total (``totals`` is pair-major)."""
+    """One HSET per (pair, synced bucket) with its total (``totals`` is pair-major), and the year hashes' expiries."""
     width, prefix = len(targets), ks.prefix
-    return [("HSET", schema.user_hash(prefix, uid, period), schema.field(name, date_text), totals[i * width + t])
-            for i, (uid, name) in enumerate(pairs) for t, (period, date_text) in enumerate(targets)]
+    writes: List[Command] = [
+        ("HSET", schema.user_hash(prefix, uid, period), schema.field(name, date_text), totals[i * width + t])
+        for i, (uid, name) in enumerate(pairs) for t, (period, date_text, _) in enumerate(targets)]
+    if ks.year_retention is not None:
+        years = {write[1]: year for write, (_, _, year) in zip(writes, targets * len(pairs))}
+        writes += [expiry for expiry in (retention.year_hash(ks, key, year) for key, year in years.items()) if expiry]
+    return writes

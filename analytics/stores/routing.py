@@ -147,6 +147,18 @@ def group(commands: Sequence[Command], node_for: Callable[[Any], Node]) -> List[
     return list(by_node.values())
 
 
+def group_places(places: Sequence[Any], node_for: Callable[[Any], Node]) -> List[Tuple[Node, List[int]]]:
+    """The positions of commands per node, each placed by its name in ``places``."""
+    by_node: Dict[Hashable, Tuple[Node, List[int]]] = {}
+    for pos, place in enumerate(places):
+        node = node_for(place)
+        entry = by_node.get(node.name)
+        if entry is None:
+            entry = by_node[node.name] = (node, [])
+        entry[1].append(pos)
+    return list(by_node.values())
+
+
 def group_commands(commands: Sequence[Command], node_for: Callable[[Any], Node]) -> List[Tuple[Node, List[Command]]]:
     """``commands`` per node without their positions (for batches whose replies are not needed)."""
     by_node: Dict[Hashable, Tuple[Node, List[Command]]] = {}
@@ -187,10 +199,12 @@ def raise_errors(replies: Sequence[Any]) -> None:
 
 
 def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True,
-            node: Optional[Node] = None) -> Flow:
+            node: Optional[Node] = None, places: Optional[Sequence[Any]] = None) -> Flow:
     """Run ``commands`` with one pipeline per node; return their replies in order.
 
-    ``node`` pins every command to that node (keys found there by a scan).  On a
+    ``node`` pins every command to that node (keys found there by a scan);
+    ``places`` places each command by a name of its own (see
+    :class:`~analytics.plans.steps.Batch`).  On a
     cluster, commands answered with MOVED or ASK - refused, not applied - are
     sent again to the node the reply names, and only they; ``atomic`` is not
     honoured there (Redis Cluster refuses transactions across slots).  Error
@@ -203,6 +217,8 @@ def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True
     atomic = atomic and topology.transactions
     if node is not None:
         groups = [(node, list(range(len(commands))))]
+    elif places is not None:
+        groups = group_places(places, topology.node_for)
     else:
         groups = group(commands, topology.node_for)
     replies: List[Any] = [None] * len(commands)
@@ -262,7 +278,7 @@ def _send(topology: Topology, commands: Sequence[Command], plan: Sequence[Tuple[
             replies[pos] = next(answers)
 
 
-def apply(topology: Topology, commands: Sequence[Command]) -> Flow:
+def apply(topology: Topology, commands: Sequence[Command], places: Optional[Sequence[Any]] = None) -> Flow:
     """Run ``commands`` for their effect only, one pipeline per node, replies not put back in order.
 
     The first error reply is raised after every command ran.  Used by bulk
@@ -272,11 +288,15 @@ def apply(topology: Topology, commands: Sequence[Command]) -> Flow:
     if not commands:
         return None
     if topology.reloads:
-        yield from execute(topology, commands, atomic=False)
+        yield from execute(topology, commands, atomic=False, places=places)
         return None
     if topology.stale:
         yield Refresh()
-    results = yield Send(group_commands(commands, topology.node_for), False)
+    if places is None:
+        batches = group_commands(commands, topology.node_for)
+    else:
+        batches = [(node, [commands[pos] for pos in where]) for node, where in group_places(places, topology.node_for)]
+    results = yield Send(batches, False)
     for node_replies in results:
         raise_errors(node_replies)
     return None
@@ -334,9 +354,9 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
         while True:
             if type(step) is Batch:
                 if step.replies:
-                    answer = yield from execute(topology, step.commands, step.atomic, step.node)
+                    answer = yield from execute(topology, step.commands, step.atomic, step.node, step.places)
                 else:
-                    answer = yield from apply(topology, step.commands)
+                    answer = yield from apply(topology, step.commands, step.places)
             elif type(step) is Scan:
                 answer = yield from scan(topology, step)
             elif type(step) is Broadcast:

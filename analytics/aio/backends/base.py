@@ -3,12 +3,11 @@
 The calls are the same plans (:mod:`analytics.plans`) behind a door that
 awaits them: same names, arguments, defaults, results and exceptions.
 """
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Optional
 
 from analytics import plans
 from analytics.backends import arguments
-from analytics.backends.base import CLASS_PREFIX, Concatenate, P, PlanFunction, R, shape
-from analytics.plans.steps import Keyspace
+from analytics.backends.base import CLASS_PREFIX, Concatenate, P, PlanFunction, R, Retention, shape
 
 
 def door(plan: "PlanFunction[P, R]") -> Callable[Concatenate[Any, P], Awaitable[R]]:
@@ -43,15 +42,18 @@ def _contract(plan: "PlanFunction[P, R]") -> Callable[Concatenate[Any, P], Await
 class AsyncBaseAnalyticsBackend:
     """Base class of asyncio backends: the sync contract, every call awaited.
 
-    Close with ``await backend.aclose()`` or ``async with backend:``.
+    Close with ``await backend.aclose()`` or ``async with backend:``.  Takes the
+    sync backend's options (``prefix``, ``hours``, ``years``, ``timezone``, ``retention``).
     """
 
     _prefix = "_analytics"
 
-    def __init__(self, settings: Any = None, *, prefix: str = CLASS_PREFIX):
+    def __init__(self, settings: Any = None, *, prefix: str = CLASS_PREFIX, hours: bool = False,
+                 years: bool = False, timezone: Optional[str] = None, retention: Optional[Retention] = None):
         self._settings = settings
-        self._prefix = arguments.prefix(self._prefix if prefix is CLASS_PREFIX else prefix)
-        self._keyspace = Keyspace(self._prefix)
+        self._keyspace = arguments.keyspace(self._prefix if prefix is CLASS_PREFIX else prefix,
+                                            hours=hours, years=years, timezone=timezone, retention=retention)
+        self._prefix = self._keyspace.prefix
         self._analytics_backend: Any = None
 
     @property
@@ -83,9 +85,18 @@ class AsyncBaseAnalyticsBackend:
     get_metric_by_day = _contract(plans.get_metric_by_day)
     get_metric_by_week = _contract(plans.get_metric_by_week)
     get_metric_by_month = _contract(plans.get_metric_by_month)
+    get_metric_by_year = _contract(plans.get_metric_by_year)
+    get_metric_by_hour = _contract(plans.get_metric_by_hour)
     get_metrics = _contract(plans.get_metrics)
     get_count = _contract(plans.get_count)
     get_counts = _contract(plans.get_counts)
+    track_unique = _contract(plans.track_unique)
+    track_uniques = _contract(plans.track_uniques)
+    get_unique_by_hour = _contract(plans.get_unique_by_hour)
+    get_unique_by_day = _contract(plans.get_unique_by_day)
+    get_unique_by_week = _contract(plans.get_unique_by_week)
+    get_unique_by_month = _contract(plans.get_unique_by_month)
+    get_unique_count = _contract(plans.get_unique_count)
     scan_uids = _contract(plans.scan_uids)
     get_uid_metrics = _contract(plans.get_uid_metrics)
     scan_day_counts = _contract(plans.scan_day_counts)
