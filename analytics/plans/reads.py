@@ -5,6 +5,8 @@ A read adds up hash fields.  What it adds up is the same for every
 :data:`FieldSums` table (hash period -> field date texts and the bucket each
 one adds to), and then one HMGET per hash reads every pair's fields.
 """
+import datetime
+import functools
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from analytics import buckets, schema
@@ -67,6 +69,22 @@ def series(ks: Keyspace, pairs: Pairs, from_date: DateLike, limit: Any, group: s
     if group == "hour":
         return (yield from hour_series(ks, pairs, from_date, limit))
     start, limit = buckets.local_date(from_date, ks.zone, "from_date"), arguments.limit(limit)
+    table, labels = (_cached_table if limit <= CACHED_LIMIT else series_table)(start, limit, group)
+    totals = yield from sum_fields(ks, pairs, table, limit)
+    return shaped(labels, totals, len(pairs))
+
+
+#: Series up to this many buckets have their field table kept (``CACHED_TABLES`` of them).
+CACHED_LIMIT = 1000
+CACHED_TABLES = 512
+
+
+def series_table(start: datetime.date, limit: int, group: str) -> Tuple[FieldSums, List[str]]:
+    """The fields a day, week, month or year series adds up, and its labels: the same for every pair.
+
+    Callers must not change what it returns: a small series' table is cached,
+    since dashboards and services ask for the same ranges over and over.
+    """
     table: FieldSums = {}
     if group == "day":
         dates = buckets.days(start, limit)
@@ -88,8 +106,10 @@ def series(ks: Keyspace, pairs: Pairs, from_date: DateLike, limit: Any, group: s
             period = schema.yy(first)
             for month in buckets.months_of_year(first):
                 add_field(table, period, schema.yy_mm(month), offset)
-    totals = yield from sum_fields(ks, pairs, table, limit)
-    return shaped(buckets.series_text(dates), totals, len(pairs))
+    return table, buckets.series_text(dates)
+
+
+_cached_table = functools.lru_cache(maxsize=CACHED_TABLES)(series_table)
 
 
 def shaped(labels: List[str], totals: List[int], count: int) -> List[Series]:
