@@ -73,6 +73,19 @@ def metrics(value: Any) -> List[str]:
     raise TypeError("metric must be a str, an int or a list of them, got %r" % (value,))
 
 
+def event_names(uid: Any, metric: Any) -> Tuple[str, str]:
+    """A bulk event's uid and metric, checked: plain ASCII text passes at once.
+
+    Bulk loads check every event; the full checks cost more than the rest of
+    an event's work, and nearly every uid and metric is such text.
+    """
+    if type(uid) is not str or not uid or not uid.isascii():
+        uid = name(uid, "unique_identifier")
+    if type(metric) is not str or not metric or not metric.isascii():
+        metric = name(metric, "metric")
+    return uid, metric
+
+
 def one_uid(value: Any) -> str:
     return name(value, "unique_identifier")
 

@@ -17,8 +17,8 @@ from analytics import buckets, schema
 from analytics.backends import arguments
 from analytics.plans import retention
 from analytics.plans.reads import DateLike, Series
-from analytics.plans.steps import Batch, Keyspace, Plan, Take
-from analytics.plans.writes import PIECE, check_bulk
+from analytics.plans.steps import Batch, Keyspace, Plan
+from analytics.plans.writes import check_bulk, input_stream, read_chunk
 
 Command = Tuple[Any, ...]
 #: ``(kind, bucket text, end in seconds since the epoch)`` of one HyperLogLog an event goes into.
@@ -97,18 +97,11 @@ def track_uniques(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
     is sent.
     """
     size = check_bulk(events, chunk_size)
-    stream = events.__aiter__() if hasattr(events, "__aiter__") else iter(events)
+    stream = input_stream(events)
     done = 0
     while True:
         merged: Members = {}
-        taken = 0
-        # Read in pieces, as track_metrics reads: between them an asyncio driver lets other tasks run.
-        while taken < size:
-            piece = yield Take(stream, min(PIECE, size - taken))
-            if not piece:
-                break
-            merge_members(ks, merged, piece, done + taken)
-            taken += len(piece)
+        taken = yield from read_chunk(stream, size, done, lambda piece, first: merge_members(ks, merged, piece, first))
         if taken:
             commands, places = bulk_adds(ks, merged)
             yield Batch(commands, atomic=False, replies=False, places=places)
@@ -137,10 +130,7 @@ def merge_members(ks: Keyspace, merged: Members, events: List[Any], first_index:
     for index, event in enumerate(events):
         try:
             uid, name, member, when = event if type(event) is tuple and len(event) == 4 else _unique_event(event)
-            if type(uid) is not str or not uid or not uid.isascii():
-                uid = arguments.one_uid(uid)
-            if type(name) is not str or not name or not name.isascii():
-                name = arguments.one_metric(name)
+            uid, name = arguments.event_names(uid, name)
             if type(member) is not str or not member or not member.isascii():
                 member = arguments.name(member, "member")
             buckets_of = found.get(when) if type(when) is date_type else None

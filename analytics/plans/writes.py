@@ -1,6 +1,6 @@
 """The write calls as plans: tracking, bulk tracking, counters, setting days, syncs."""
 import datetime
-from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from analytics import buckets, schema
 from analytics.backends import arguments
@@ -125,22 +125,16 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
     after the whole chunk ran, the other commands of that chunk applied.
     """
     size = check_bulk(events, chunk_size)
-    stream = events.__aiter__() if hasattr(events, "__aiter__") else iter(events)
+    stream = input_stream(events)
     done = 0
     while True:
         merged: Merged = {}
         hours: Hours = {}
-        taken = 0
-        # Read in pieces: between them an asyncio driver lets other tasks run.
-        while taken < size:
-            piece = yield Take(stream, min(PIECE, size - taken))
-            if not piece:
-                break
-            if ks.plain:
-                merge_events(merged, piece, done + taken)
-            else:
-                merge_events_with_options(ks, merged, hours, piece, done + taken)
-            taken += len(piece)
+        if ks.plain:
+            taken = yield from read_chunk(stream, size, done, lambda piece, first: merge_events(merged, piece, first))
+        else:
+            taken = yield from read_chunk(stream, size, done, lambda piece, first: merge_events_with_options(
+                ks, merged, hours, piece, first))
         if taken:
             commands = yield from bulk_commands(ks, merged)
             if not ks.plain:
@@ -153,6 +147,27 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
 
 #: Events read from the caller's input at a time (a chunk is read in pieces).
 PIECE = 500
+
+
+def input_stream(events: Any) -> Any:
+    """An iterator over a bulk call's ``events``: an async one for an async iterable."""
+    return events.__aiter__() if hasattr(events, "__aiter__") else iter(events)
+
+
+def read_chunk(stream: Any, size: int, first_index: int, merge: Callable[[List[Any], int], None]) -> Plan[int]:
+    """Read up to ``size`` events of ``stream``, handing each piece to ``merge``; return how many were read.
+
+    A chunk is read in pieces of :data:`PIECE`: between them an asyncio driver
+    lets other tasks run.  ``merge(piece, index of its first event)``.
+    """
+    taken = 0
+    while taken < size:
+        piece = yield Take(stream, min(PIECE, size - taken))
+        if not piece:
+            break
+        merge(piece, first_index + taken)
+        taken += len(piece)
+    return taken
 #: ``(uid, metric, day) -> amount``: a chunk's increments, each counter once.
 Merged = Dict[Tuple[str, str, datetime.date], int]
 #: ``(uid, metric, hour start) -> amount``: a chunk's hour increments (``hours=True``).
@@ -165,11 +180,7 @@ def merge_events_with_options(ks: Keyspace, merged: Merged, hours: Hours, events
     for index, event in enumerate(events):
         try:
             uid, name, when, amount = event if type(event) is tuple and len(event) == 4 else _event(event)
-            # The same fast checks of the common types as merge_events'.
-            if type(uid) is not str or not uid or not uid.isascii():
-                uid = arguments.one_uid(uid)
-            if type(name) is not str or not name or not name.isascii():
-                name = arguments.one_metric(name)
+            uid, name = arguments.event_names(uid, name)
             day, hour = moment(when, zone)
             if type(amount) is not int or not arguments.INT64_MIN <= amount <= arguments.INT64_MAX:
                 amount = arguments.integer(amount, "inc_amt")
@@ -188,11 +199,7 @@ def merge_events(merged: Merged, events: List[Any], first_index: int) -> None:
     for index, event in enumerate(events):
         try:
             uid, name, day, amount = event if type(event) is tuple and len(event) == 4 else _event(event)
-            # Checks of the common types first: the full checks cost more than the rest of an event.
-            if type(uid) is not str or not uid or not uid.isascii():
-                uid = arguments.one_uid(uid)
-            if type(name) is not str or not name or not name.isascii():
-                name = arguments.one_metric(name)
+            uid, name = arguments.event_names(uid, name)
             if type(day) is not date_type:
                 day = datetime.date.today() if day is None else buckets.as_date(day)
             if type(amount) is not int or not arguments.INT64_MIN <= amount <= arguments.INT64_MAX:
