@@ -131,3 +131,59 @@ def test_killed_primary_fails_fast_counts_nothing_twice_and_recovers(request, re
                sum(isinstance(call[3], redis.exceptions.ClusterDownError) for call in failures),
                outage, max(call[2] for call in calls)))
     backend.store.close()
+
+
+def _owner_everywhere(cluster, slot):
+    """The port every live node names as the owner of ``slot``, if they all agree and say the cluster is ok."""
+    owners = set()
+    for server in cluster.servers:
+        if server.process is None:
+            continue
+        with cluster.node_client(server.port) as client:
+            if client.execute_command("CLUSTER INFO").get("cluster_state") != "ok":
+                return None
+            for entry in client.execute_command("CLUSTER SLOTS"):
+                if int(entry[0]) <= slot <= int(entry[1]):
+                    owners.add(int(entry[2][1]))
+    return owners.pop() if len(owners) == 1 else None
+
+
+def test_the_first_call_after_the_promotion_succeeds(replicated_cluster):
+    """After CLUSTERDOWN replies and a lost node, the slot map is reloaded until it names the new primary.
+
+    While the killed primary's replica is not yet promoted, calls fail (the dead
+    node, or CLUSTERDOWN from the others); once every live node names the
+    promoted replica, the very next call must succeed: the backend reloads the
+    map before it, instead of asking the dead node once more.
+    """
+    cluster = replicated_cluster
+    backend = Redis({"cluster": [cluster.url(i) for i in range(len(cluster.servers))],
+                     "options": {"timeout": TIMEOUT}})
+    live = [server for server in cluster.servers if server.process is not None]
+    # A key whose primary still has a live replica (the first test used up one pair).
+    with cluster.node_client(live[0].port) as client:
+        ranges = client.execute_command("CLUSTER SLOTS")
+    entry = next(entry for entry in ranges if len(entry) > 3)
+    victim_port, replica_port = int(entry[2][1]), int(entry[3][1])
+    uid = next("g%d" % i for i in range(100000)
+               if int(entry[0]) <= backend.get_backend().keyslot("_analytics:analy:g%d:count:m" % i) <= int(entry[1]))
+    slot = backend.get_backend().keyslot("_analytics:analy:%s:count:m" % uid)
+    assert backend.track_count(uid, "m") == 1
+    other = next("h%d" % i for i in range(100000) if not int(entry[0]) <= backend.get_backend().keyslot(
+        "_analytics:analy:h%d:count:m" % i) <= int(entry[1]))
+
+    cluster.server_on(victim_port).stop()
+    failures = []
+    began = time.monotonic()
+    while _owner_everywhere(cluster, slot) != replica_port:
+        assert time.monotonic() - began < RECOVERY_LIMIT, "the replica was not promoted: %r" % failures[-3:]
+        try:
+            backend.get_counts([(uid, "m"), (other, "m")])
+        except (HostUnavailableError, redis.exceptions.ClusterDownError) as exc:
+            failures.append(exc)
+        time.sleep(0.05)
+    assert failures, "no call failed before the promotion: the test did not see the failover"
+    # Every live node now names the promoted replica: the next call reaches it.
+    assert backend.get_counts([(uid, "m"), (other, "m")]) == [1, 0]
+    assert backend.track_count(uid, "m") == 2
+    backend.store.close()
