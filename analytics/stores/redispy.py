@@ -1,6 +1,6 @@
 """Every redis-py detail below its public API that the drivers rely on, in one place.
 
-Tested on redis-py 5.0 to 8.1 (the CI matrix runs the lowest and the newest).
+Tested on redis-py 6.2 to 8.1 (the CI matrix, tests/matrix.py, runs the lowest, 6.2.0, and the newest).
 Each use is guarded: when an internal is missing or not what is expected, the
 drivers fall back to redis-py's public connection methods, which give the same
 bytes and replies, only slower.
