@@ -16,6 +16,7 @@ import datetime
 import importlib
 import json
 import os
+import sys
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import click
@@ -50,7 +51,8 @@ class Failure(click.ClickException):
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(" ".join(message.split()))
-        self.exit_code = exit_code
+        # click reads the instance's exit_code; click 8.5 declares it on the class only.
+        setattr(self, "exit_code", exit_code)
 
 
 class AnalyticsGroup(click.Group):
@@ -253,7 +255,7 @@ def series(uid: str, metric: str, by: str, start: Optional[datetime.date], end: 
     first, size = _series_span(by, start, end, limit)
     _, counts = session().backend.get_metrics([(uid, metric)], first, limit=size, group_by=by)[0]
     rows = formats.series_rows(uid, metric, counts)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "csv":
         formats.write_series_csv(out, rows)
     elif fmt == "json":
@@ -319,7 +321,7 @@ def export_command(uid_prefix: str, start: Optional[datetime.date], end: Optiona
     """
     backend = session().backend
     writer = formats.StoredWriter(output, fmt)
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     show = _terminal(err)
     days = counters = 0
     for page in transfer.export_pages(backend, uid_prefix, start, end):
@@ -370,7 +372,7 @@ def import_command(source: IO[str], fmt: Optional[str], skip_bad: bool) -> None:
     import; the rows before it stay applied.
     """
     backend = session().backend
-    err = click.get_text_stream("stderr")
+    err = sys.stderr
     size = _file_size(source) if _terminal(err) else None
     if size is None:
         summary = transfer.import_rows(backend, formats.read_stored(source, fmt), skip_bad=skip_bad)
