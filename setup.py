@@ -26,11 +26,10 @@ setup(
     packages=find_packages(exclude=("tests", "tests.*", "benchmarks")),
     package_data={"analytics": ["py.typed"],
                   "analytics.service.dashboard": ["index.html", "app.js", "chart.js", "style.css"]},
-    python_requires=">=3.9",
+    python_requires=">=3.10",
     install_requires=[
         "redis>=6.2",
         "python-dateutil>=2.7",
-        "typing_extensions>=4.0; python_version<'3.10'",
         # zoneinfo reads the system's zone files; Windows has none.
         "tzdata; sys_platform == 'win32'",
     ],

@@ -9,18 +9,13 @@ arguments: a misspelt keyword is a ``TypeError`` naming it, in each.
 """
 import datetime
 import inspect
-import sys
 import typing
-from typing import Any, Callable, Dict, Generator, Mapping, Optional, Set, Tuple, TypeVar, Union
+from typing import Any, Callable, Concatenate, Dict, Generator, Mapping, Optional, ParamSpec, Set, Tuple, TypeVar, Union
 
 from analytics import plans
 from analytics.backends import arguments
 from analytics.plans.steps import Keyspace
 
-if sys.version_info >= (3, 10):
-    from typing import Concatenate, ParamSpec
-else:  # pragma: no cover - Python 3.9
-    from typing_extensions import Concatenate, ParamSpec
 
 Date = Union[datetime.date, datetime.datetime]
 #: The ``retention`` option: kind -> how long its buckets are kept after they end (``None``: forever).
