@@ -105,7 +105,10 @@ def prepare(run: Run, interpreters: Dict[str, str], cache: str, log) -> str:
     """Create or update the run's virtualenv; returns its python."""
     venv = os.path.join(cache, run.name)
     python = venv_python(venv)
-    if not os.path.exists(python):
+    # "oldest" and "newest" name whatever the machine has that setup.py allows:
+    # a cached venv of another Python (after python_requires moved) is made anew.
+    version = "import sys; print('%d.%d' % sys.version_info[:2])"
+    if not os.path.exists(python) or ask(python, version) != ask(interpreters[run.python], version):
         subprocess.run([interpreters[run.python], "-m", "venv", "--clear", venv], check=True, stdout=log, stderr=log)
     wanted = ["-e", ".[test]", lowest_redis() if run.redis == "lowest" else "redis"]
     if run.server == "valkey":
