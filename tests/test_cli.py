@@ -321,6 +321,7 @@ def test_demo_runs_on_the_configured_redis_and_clears_what_it_wrote(url, db):
     assert db.keys() == ["mine"]
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML settings files need Python 3.11's tomllib")
 def test_settings_file_json_and_toml(flushed, tmp_path):
     hosts = {"hosts": [{"host": "127.0.0.1", "port": flushed.port, "db": 12}]}
     as_json = tmp_path / "s.json"

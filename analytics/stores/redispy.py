@@ -29,7 +29,9 @@ import redis.exceptions
 
 _hiredis_pack: Optional[Callable[..., bytes]] = None
 if getattr(redis.utils, "HIREDIS_AVAILABLE", False):
-    from hiredis import pack_command as _hiredis_pack
+    import hiredis
+
+    _hiredis_pack = hiredis.pack_command
 _HiredisParser: Any = None
 _AsyncHiredisParser: Any = None
 try:

@@ -132,13 +132,16 @@ class SyncStore:
         """Drive a flow to its end, answering each request; return its result."""
         if self.closed:
             raise ClosedError("this analytics backend is closed")
-        perform = self.perform
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        perform, timeout = self.perform, self.timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             request = next(flow)
             while True:
                 try:
                     answer = perform(request, deadline)
+                    if timeout is not None and type(request) is Take:
+                        # A bulk load gets the whole timeout for each chunk, as on asyncio.
+                        deadline = time.monotonic() + timeout
                 except Exception as exc:
                     request = flow.throw(exc)
                 else:
