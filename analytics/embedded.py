@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,19 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _accepts(socket_path: str) -> bool:
+    # The socket file appears at bind(), a moment before the server listens:
+    # only a connection that succeeds says the server is ready.
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(socket_path)
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
 @contextlib.contextmanager
 def embedded_redis(wait: float = 10.0) -> Iterator[str]:
     """Yield the ``unix://...`` URL of a fresh embedded server, stopped and removed afterwards."""
@@ -49,7 +63,7 @@ def embedded_redis(wait: float = 10.0) -> Iterator[str]:
             preexec_fn=_die_with_parent, cwd=folder)
         try:
             deadline = time.monotonic() + wait
-            while not os.path.exists(socket_path):
+            while not _accepts(socket_path):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the embedded redis-server did not start (%s)" % binary)
                 time.sleep(0.02)
