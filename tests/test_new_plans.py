@@ -157,3 +157,28 @@ def test_a_union_reads_exactly_the_whole_months_of_the_range_and_its_other_days(
         else:
             single += inside
     assert buckets.whole_months_between(start, end) == (whole, single)
+
+
+def expireats(batch):
+    return [command for command in batch.commands if command[0] == "EXPIREAT"]
+
+
+def test_a_bulk_call_sends_each_expiry_once_but_a_near_one_every_chunk():
+    keep = 3650 * 86400  # seconds, as the backend hands them on
+    ks = Keyspace("P", retention={"day": keep, "week": keep, "month": keep})
+    events = [("u", "m", datetime.date(2026, 1, 5))] * 2 + [("u", "m", datetime.date(2001, 1, 5))] * 2
+    plan = plans.track_metrics(ks, iter(events[:1] + events[2:3] + events[1:2] + events[3:]), chunk_size=2)
+    assert next(plan).size == 2
+    first = plan.send([events[0], events[2]])
+    while not isinstance(first, Batch):
+        first = plan.send(None)
+    # 2026 and 2001 month and year hashes: four expiries, 2001's already a decade past.
+    assert sorted(command[1] for command in expireats(first)) == [
+        "P:user:u:analy:01", "P:user:u:analy:01-01", "P:user:u:analy:26", "P:user:u:analy:26-01"]
+    assert plan.send(None).size == 2
+    second = plan.send([events[1], events[3]])
+    while not isinstance(second, Batch):
+        second = plan.send(None)
+    # 2026's keys keep the expiry the first chunk gave them; 2001's keys were deleted
+    # by theirs and are written anew, so they get it again.
+    assert sorted(command[1] for command in expireats(second)) == ["P:user:u:analy:01", "P:user:u:analy:01-01"]

@@ -132,6 +132,19 @@ def test_a_bucket_past_its_expiry_is_gone_as_soon_as_it_is_written(flushed, flav
         backend.store.close()
 
 
+def test_every_chunk_of_a_bulk_call_writing_an_expired_bucket_leaves_nothing_behind(flushed, flavour):
+    backend = make_backend(flavour, host_settings(flushed, DBS), retention={"day": DAYS})
+    try:
+        events = [("old", "a", datetime.date(2026, 1, 5))] * 5 + [("new", "a", datetime.date(2026, 12, 31))] * 5
+        backend.track_metrics(events, chunk_size=2)
+        assert expiries(flushed) == {
+            "_analytics:user:old:analy:26": -1, "_analytics:analy:old:count:a": -1,
+            "_analytics:user:new:analy:26": -1, "_analytics:analy:new:count:a": -1,
+            "_analytics:user:new:analy:26-12": at("2027-01-01T00", 1)}
+    finally:
+        backend.store.close()
+
+
 def test_hours_expire_after_14_days_by_default_and_nothing_else_does(flushed, flavour):
     backend = make_backend(flavour, host_settings(flushed, DBS), hours=True)
     try:

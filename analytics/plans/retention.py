@@ -18,7 +18,8 @@ by several buckets; each is kept as long as the last bucket it holds:
 * a HyperLogLog holds one bucket: its end plus ``unique`` (``hour`` for an hour's).
 """
 import datetime
-from typing import Any, Optional, Tuple
+import time
+from typing import Any, Dict, List, Optional, Tuple
 
 from analytics import buckets
 from analytics.plans.steps import Keyspace
@@ -44,3 +45,43 @@ def year_hash(ks: Keyspace, key: str, year: int) -> Optional[Command]:
 def hour_hash(ks: Keyspace, key: str, day: datetime.date) -> Optional[Command]:
     keep = ks.retention["hour"]
     return None if keep is None else expire_at(key, buckets.midnight_after(day, ks.zone) + keep)
+
+
+class Sent:
+    """The expiries one bulk call has sent, so that its later chunks need not send them again.
+
+    ``EXPIREAT ... NX`` changes nothing on a key that has an expiry, so once a
+    chunk has given a key its expiry, every later chunk of the same call may
+    leave it out while the key lives.  A key whose expiry is near (or past:
+    that very ``EXPIREAT`` deleted it) may be gone and written anew by the next
+    chunk, so it is sent every time.  The memory is bounded: past
+    :data:`LIMIT` keys it starts afresh, which only costs a few commands again.
+    A key deleted by someone else during the call (``clear_all`` of the same
+    prefix) and written again by a later chunk is left without an expiry.
+    """
+
+    #: Keys remembered at most.
+    LIMIT = 100000
+    #: Seconds: an expiry closer than this to now is always sent.
+    MARGIN = 3600
+
+    __slots__ = ("_until",)
+
+    def __init__(self) -> None:
+        self._until: Dict[str, int] = {}
+
+    def unsent(self, expiries: List[Command]) -> List[Command]:
+        """Those of ``expiries`` this call still has to send; remembers them as sent."""
+        until = self._until
+        if len(until) > self.LIMIT:
+            until.clear()
+        soon = time.time() + self.MARGIN
+        unsent = []
+        for command in expiries:
+            key, when = command[1], command[2]
+            if when > soon:
+                if key in until:
+                    continue
+                until[key] = when
+            unsent.append(command)
+        return unsent

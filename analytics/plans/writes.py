@@ -1,6 +1,6 @@
 """The write calls as plans: tracking, bulk tracking, counters, setting days, syncs."""
 import datetime
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from analytics import buckets, schema
 from analytics.backends import arguments
@@ -63,11 +63,13 @@ def track_metric(ks: Keyspace, unique_identifier: Any, metric: Any, date: DateLi
 
 
 def option_commands(ks: Keyspace, days: Iterable[Tuple[str, datetime.date]],
-                    hours: Mapping[Tuple[str, str, datetime.datetime], int]) -> List[Command]:
+                    hours: Mapping[Tuple[str, str, datetime.datetime], int],
+                    sent: Optional[retention.Sent] = None) -> List[Command]:
     """What the options add to tracking: hour increments, and expiries of every hash written.
 
     ``days`` are the (uid, day) whose month and year hashes were written;
-    ``hours`` the amounts per (uid, metric, hour start).
+    ``hours`` the amounts per (uid, metric, hour start); ``sent``, in a bulk
+    call, the expiries its earlier chunks sent (left out here).
     """
     prefix = ks.prefix
     commands: List[Command] = []
@@ -85,7 +87,8 @@ def option_commands(ks: Keyspace, days: Iterable[Tuple[str, datetime.date]],
         written_years[schema.year_hash(prefix, uid, day.year)] = day.year
     expiries += [retention.month_hash(ks, key, day) for key, day in written_months.items()]
     expiries += [retention.year_hash(ks, key, year) for key, year in written_years.items()]
-    return commands + [expiry for expiry in expiries if expiry is not None]
+    given = [expiry for expiry in expiries if expiry is not None]
+    return commands + (given if sent is None else sent.unsent(given))
 
 
 def _event(event: Any) -> Tuple[Any, Any, Any, Any]:
@@ -126,6 +129,7 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
     """
     size = check_bulk(events, chunk_size)
     stream = input_stream(events)
+    sent = None if ks.plain else retention.Sent()
     done = 0
     while True:
         merged: Merged = {}
@@ -138,7 +142,7 @@ def track_metrics(ks: Keyspace, events: Iterable[Sequence[Any]], chunk_size: int
         if taken:
             commands = yield from bulk_commands(ks, merged)
             if not ks.plain:
-                commands += option_commands(ks, [(uid, day) for uid, _, day in merged], hours)
+                commands += option_commands(ks, [(uid, day) for uid, _, day in merged], hours, sent)
             yield Batch(commands, atomic=False, replies=False)
             done += taken
         if taken < size:
