@@ -142,6 +142,7 @@ class Row:
         self.hosts, self.name, self.unit, self.per = hosts, name, unit, per
         self.lib: List[float] = []
         self.plain: List[float] = []
+        self.then: List[float] = []
         self.lib_counts = self.plain_counts = (0.0, 0.0)
         self.ceilings: List[Dict[str, float]] = []
 
@@ -152,24 +153,32 @@ class Row:
     def ratio(self) -> float:
         return statistics.median(self.lib) / statistics.median(self.plain)
 
+    @property
+    def vs_then(self) -> str:
+        """Today's rate over the earlier revision's (``--then``), or empty."""
+        return "%.2f" % (statistics.median(self.lib) / statistics.median(self.then)) if self.then else ""
+
 
 def compare(row: Row, rounds: int, lib: Callable[[], int], plain: Callable[[], int],
-            between: Optional[Callable[[], None]] = None, extra: Optional[Callable[[], None]] = None) -> Row:
-    """Alternate the two sides (the first one changes every round) and keep every rate.
+            between: Optional[Callable[[], None]] = None, extra: Optional[Callable[[], None]] = None,
+            then: Optional[Callable[[], int]] = None) -> Row:
+    """Alternate the sides (the order reverses every round) and keep every rate.
 
-    ``extra`` runs once per round too (the redis-benchmark ceiling), so that all
-    three see the same load on a shared machine.
+    ``then`` is the same scenario on an earlier revision (``--then``).
+    ``extra`` runs once per round too (the redis-benchmark ceiling), so that
+    every side sees the same load on a shared machine.
     """
     for index in range(rounds):
-        sides = [(row.lib, lib), (row.plain, plain)]
+        sides = [(row.lib, lib), (row.plain, plain)] + ([(row.then, then)] if then is not None else [])
         for rates, action in (sides if index % 2 == 0 else sides[::-1]):
             if between is not None:
                 between()
             rates.append(timed_rate(action))
         if extra is not None:
             extra()
-    print("  %-28s analytics %10.0f  redis-py %10.0f  %s/s  ratio %.2f" % (
-        row.name, statistics.median(row.lib), statistics.median(row.plain), row.unit, row.ratio), flush=True)
+    print("  %-28s analytics %10.0f  redis-py %10.0f  %s/s  ratio %.2f%s" % (
+        row.name, statistics.median(row.lib), statistics.median(row.plain), row.unit, row.ratio,
+        "  vs then %s" % row.vs_then if row.then else ""), flush=True)
     return row
 
 
@@ -182,11 +191,14 @@ class Topology:
                  flush: Callable[[], None], stop: Callable[[], None], ceiling_port: Optional[int]):
         self.name, self.settings, self.admin, self.plain = name, settings, admin, plain
         self.backend = Redis(settings)
+        self.then: Optional[Any] = None
         self.counter = Counter(admin)
         self.flush, self._stop, self.ceiling_port = flush, stop, ceiling_port
 
     def close(self) -> None:
         self.backend.store.close()
+        if self.then is not None:
+            self.then.store.close()
         for client in self.admin + self.plain.clients:
             client.close()
         self._stop()
@@ -242,6 +254,13 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
     backend, plain, counter, hosts = topology.backend, topology.plain, topology.counter, topology.name
     print("%s:" % hosts, flush=True)
 
+    def sides(scenario: Callable[[Any], Callable[[], int]]) -> Dict[str, Callable[[], int]]:
+        """The library's side of ``scenario`` (a function of a backend), and the earlier revision's."""
+        found = {"lib": scenario(backend)}
+        if topology.then is not None:
+            found["then"] = scenario(topology.then)
+        return found
+
     # (a) one event per call
     pool = event_pool(min(args.events, 100000))
     topology.flush()
@@ -250,8 +269,8 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
     row.plain_counts = counter.measure(lambda: [plain.track(*pool[i]) for i in range(100)], 100)
     rows.append(compare(
         row, args.rounds,
-        for_seconds(args.seconds, lambda i: backend.track_metric(*pool[i % len(pool)])),
-        for_seconds(args.seconds, lambda i: plain.track(*pool[i % len(pool)])),
+        plain=for_seconds(args.seconds, lambda i: plain.track(*pool[i % len(pool)])),
+        **sides(lambda b: for_seconds(args.seconds, lambda i: b.track_metric(*pool[i % len(pool)]))),
     ))
 
     # (b) bulk ingestion
@@ -261,9 +280,11 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
     row.lib_counts = counter.measure(lambda: backend.track_metrics(stream(pool, 4 * chunk), chunk_size=chunk), 4)
     row.plain_counts = counter.measure(lambda: plain.bulk(stream(pool, 4 * chunk), chunk), 4)
 
-    def bulk_lib() -> int:
-        backend.track_metrics(stream(pool, args.events), chunk_size=chunk)
-        return args.events
+    def bulk_of(b: Any) -> Callable[[], int]:
+        def bulk() -> int:
+            b.track_metrics(stream(pool, args.events), chunk_size=chunk)
+            return args.events
+        return bulk
 
     extra = None
     if topology.ceiling_port is not None and not args.no_ceiling:
@@ -273,8 +294,8 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
             topology.flush()
             row.ceilings.append(ceiling(topology.ceiling_port, requests))
 
-    rows.append(compare(row, args.rounds, bulk_lib, lambda: plain.bulk(stream(pool, args.events), chunk),
-                        between=topology.flush, extra=extra))
+    rows.append(compare(row, args.rounds, plain=lambda: plain.bulk(stream(pool, args.events), chunk),
+                        between=topology.flush, extra=extra, **sides(bulk_of)))
     if row.ceilings:
         print("  redis-benchmark -P 64 (medians): %s" % ", ".join(
             "%s %.0f/s" % (name, row.ceiling(name)) for name in ("hincrby", "incrby", "mix")), flush=True)
@@ -299,8 +320,8 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
     row.plain_counts = counter.measure(lambda: plain.series_by_day(pairs, FIRST_DAY, 30), 1)
     rows.append(compare(
         row, args.rounds,
-        for_seconds(args.seconds, lambda i: backend.get_metrics(pairs, FIRST_DAY, 30, group_by="day")),
-        for_seconds(args.seconds, lambda i: plain.series_by_day(pairs, FIRST_DAY, 30)),
+        plain=for_seconds(args.seconds, lambda i: plain.series_by_day(pairs, FIRST_DAY, 30)),
+        **sides(lambda b: for_seconds(args.seconds, lambda i: b.get_metrics(pairs, FIRST_DAY, 30, group_by="day"))),
     ))
 
     # (d) one count over two years
@@ -311,8 +332,8 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
     row.plain_counts = counter.measure(lambda: plain.count_between("user0", "metric0", first, last), 1)
     rows.append(compare(
         row, args.rounds,
-        for_seconds(args.seconds, lambda i: backend.get_count("user0", "metric0", first, last)),
-        for_seconds(args.seconds, lambda i: plain.count_between("user0", "metric0", first, last)),
+        plain=for_seconds(args.seconds, lambda i: plain.count_between("user0", "metric0", first, last)),
+        **sides(lambda b: for_seconds(args.seconds, lambda i: b.get_count("user0", "metric0", first, last))),
     ))
 
     # (e) 1,000 all-time counts
@@ -322,8 +343,8 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
     row.plain_counts = counter.measure(lambda: plain.counts(read_pairs), 1)
     rows.append(compare(
         row, args.rounds,
-        for_seconds(args.seconds, lambda i: backend.get_counts(read_pairs)),
-        for_seconds(args.seconds, lambda i: plain.counts(read_pairs)),
+        plain=for_seconds(args.seconds, lambda i: plain.counts(read_pairs)),
+        **sides(lambda b: for_seconds(args.seconds, lambda i: b.get_counts(read_pairs))),
     ))
 
     if not args.no_async:
@@ -373,11 +394,14 @@ def machine() -> List[str]:
 
 
 def table(rows: List[Row], chunk: int) -> str:
-    header = ("hosts", "scenario", "analytics", "redis-py", "ratio", "round trips (lib, py)", "commands (lib, py)",
-              "per")
+    header: Tuple[str, ...] = ("hosts", "scenario", "analytics", "redis-py", "ratio", "round trips (lib, py)",
+                               "commands (lib, py)", "per")
+    then = any(row.then for row in rows)
+    if then:
+        header += ("vs then",)
     lines = [header]
     for row in rows:
-        lines.append((
+        lines.append(tuple(filter(lambda cell: cell is not None, (
             row.hosts, row.name,
             "%.0f %s/s" % (statistics.median(row.lib), row.unit),
             "%.0f %s/s" % (statistics.median(row.plain), row.unit),
@@ -385,7 +409,8 @@ def table(rows: List[Row], chunk: int) -> str:
             "%s, %s" % (_num(row.lib_counts[0]), _num(row.plain_counts[0])),
             "%s, %s" % (_num(row.lib_counts[1]), _num(row.plain_counts[1])),
             row.per,
-        ))
+            row.vs_then if then else None,
+        ))))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     rule = "  ".join("=" * w for w in widths)
     out = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), rule]
@@ -417,6 +442,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--cluster", action="store_true", help="also run on a 3-primary Redis Cluster")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the redis-benchmark -P 64 runs")
     parser.add_argument("--no-async", action="store_true", help="skip the asyncio rows")
+    parser.add_argument("--then", metavar="REVISION", help="also time the sync rows on this git revision's "
+                        "backend (benchmarks/then.py), e.g. 28c09f7, the last one before the asyncio twin")
     args = parser.parse_args(argv)
     args.events = args.events or (100000 if args.quick else 1000000)
     args.rounds = args.rounds or (3 if args.quick else 5)
@@ -424,10 +451,18 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     for line in machine():
         print(line)
+    then_class = None
+    if args.then:
+        from benchmarks.then import backend_class
+
+        then_class, short = backend_class(args.then)
+        print("then: revision %s (vs then = today's rate / its rate, in the same rounds)" % short)
     rows: List[Row] = []
     names = [part.strip() for part in args.hosts.split(",") if part.strip()] + (["cluster"] if args.cluster else [])
     for name in names:
         topology = cluster_topology() if name == "cluster" else host_topology(int(name))
+        if then_class is not None:
+            topology.then = then_class(topology.settings)
         try:
             if not rows:
                 print("Redis %s" % topology.admin[0].info("server")["redis_version"])

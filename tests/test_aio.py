@@ -62,8 +62,6 @@ def test_a_thousand_tasks_tracking_at_once_count_exactly(flushed):
     assert days == {"2026-11-23": 700, "2026-11-24": 700, "2026-11-25": 600}
 
 
-@pytest.mark.skipif(not getattr(redis.utils, "HIREDIS_AVAILABLE", False),
-                    reason="redis-py's pure-Python packer holds the loop longer than 50 ms per piece (open, issue 8)")
 def test_bulk_load_never_blocks_the_event_loop(flushed):
     gaps = []
 

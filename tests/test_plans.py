@@ -123,11 +123,12 @@ def test_track_metrics_reads_its_input_in_pieces_and_sends_one_batch_per_chunk()
 def test_a_large_chunk_is_read_and_planned_in_pieces_of_500():
     events = [("u%d" % i, "m", D(2012, 1, 1)) for i in range(1200)]
     steps, result = drive(plans.track_metrics(KS, events),
-                          [events[:500], events[500:1000], events[1000:], [], None, None, None])
+                          [events[:500], events[500:1000], events[1000:], [], None, None, None, None])
     kinds = [type(step).__name__ for step in steps]
     # Three pieces read (the last one short, then the empty read that ends the
-    # input), a pause after each 500 events planned, then the chunk's one batch.
-    assert kinds == ["Take", "Take", "Take", "Take", "Pause", "Pause", "Batch"]
+    # input), a pause after each 500 events planned and after 2,000 of their
+    # 2,400 week and month fields, then the chunk's one batch.
+    assert kinds == ["Take", "Take", "Take", "Take", "Pause", "Pause", "Pause", "Batch"]
     assert [step.size for step in steps[:4]] == [500, 500, 500, 500]
     assert isinstance(steps[4], Pause)
     assert result == 1200

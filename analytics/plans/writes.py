@@ -233,7 +233,10 @@ def bulk_commands(ks: Keyspace, merged: Merged) -> Plan[List[Command]]:
         year_fields[month] = year_fields.get(month, 0) + amount
         total = counter_key(prefix, uid, name)
         totals[total] = totals.get(total, 0) + amount
-    commands += [("HINCRBY", key, field, amount) for (key, field), amount in year_fields.items()]
+    for count, ((key, name), amount) in enumerate(year_fields.items(), 1):
+        if not count % (4 * PIECE):
+            yield PAUSE
+        commands.append(("HINCRBY", key, name, amount))
     commands += [("INCRBY", key, amount) for key, amount in totals.items()]
     return commands
 

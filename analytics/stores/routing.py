@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, Generator, Hashable, List, Optional, Seq
 import redis.exceptions
 
 from analytics.errors import HostUnavailableError
-from analytics.plans.steps import Batch, Broadcast, Scan, ScanPage
+from analytics.plans.steps import PAUSE, Batch, Broadcast, Pause, Scan, ScanPage
 
 #: ``(COMMAND, key, *args)``: every command a plan sends touches one key,
 #: which :func:`command_key` finds (``EVAL script 1 key ...`` has it fourth).
@@ -159,15 +159,27 @@ def group_places(places: Sequence[Any], node_for: Callable[[Any], Node]) -> List
     return list(by_node.values())
 
 
-def group_commands(commands: Sequence[Command], node_for: Callable[[Any], Node]) -> List[Tuple[Node, List[Command]]]:
-    """``commands`` per node without their positions (for batches whose replies are not needed)."""
+#: Commands of a bulk batch grouped between two pauses (where an asyncio driver lets other tasks run).
+GROUP_PIECE = 4096
+
+
+def group_commands(commands: Sequence[Command], node_for: Callable[[Any], Node]
+                   ) -> Generator[Pause, None, List[Tuple[Node, List[Command]]]]:
+    """``commands`` per node without their positions (for batches whose replies are not needed).
+
+    A flow: a bulk batch has tens of thousands of commands, and placing them
+    all at once would hold an event loop for tens of milliseconds.
+    """
     by_node: Dict[Hashable, Tuple[Node, List[Command]]] = {}
-    for command in commands:
-        node = node_for(command[3] if command[0] == "EVAL" else command[1])
-        entry = by_node.get(node.name)
-        if entry is None:
-            entry = by_node[node.name] = (node, [])
-        entry[1].append(command)
+    for start in range(0, len(commands), GROUP_PIECE):
+        if start:
+            yield PAUSE
+        for command in commands[start:start + GROUP_PIECE]:
+            node = node_for(command[3] if command[0] == "EVAL" else command[1])
+            entry = by_node.get(node.name)
+            if entry is None:
+                entry = by_node[node.name] = (node, [])
+            entry[1].append(command)
     return list(by_node.values())
 
 
@@ -293,7 +305,7 @@ def apply(topology: Topology, commands: Sequence[Command], places: Optional[Sequ
     if topology.stale:
         yield Refresh()
     if places is None:
-        batches = group_commands(commands, topology.node_for)
+        batches = yield from group_commands(commands, topology.node_for)
     else:
         batches = [(node, [commands[pos] for pos in where]) for node, where in group_places(places, topology.node_for)]
     results = yield Send(batches, False)
