@@ -200,13 +200,24 @@ def counts(ks: Keyspace, pairs: Pairs, start_date: Optional[DateLike], end_date:
         prefix = ks.prefix
         replies = yield Batch([("GET", schema.counter_key(prefix, uid, name)) for uid, name in pairs], atomic=False)
         return [0 if value is None else int(value) for value in replies]
-    whole, single = buckets.split_range(*arguments.date_range(start_date, end_date, ks.zone))
+    table = _cached_range_table(*arguments.date_range(start_date, end_date, ks.zone))
+    return (yield from sum_fields(ks, pairs, table, 1))
+
+
+def range_table(first: datetime.date, last: datetime.date) -> FieldSums:
+    """What a count from ``first`` to ``last`` adds up: whole months' counts, and the other days'."""
+    whole, single = buckets.split_range(first, last)
     table: FieldSums = {}
-    for first in whole:
-        add_field(table, schema.yy(first), schema.yy_mm(first), 0)
+    for month in whole:
+        add_field(table, schema.yy(month), schema.yy_mm(month), 0)
     for day in single:
         add_field(table, schema.yy_mm(day), schema.yy_mm_dd(day), 0)
-    return (yield from sum_fields(ks, pairs, table, 1))
+    return table
+
+
+# The same ranges come back call after call (this month, the last 30 days...);
+# a range's table is at most a few months of days and one field per month.
+_cached_range_table = functools.lru_cache(maxsize=CACHED_TABLES)(range_table)
 
 
 def get_count(ks: Keyspace, unique_identifier: Any, metric: Any, start_date: Optional[DateLike] = None,
