@@ -19,6 +19,8 @@ INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 def name(value: Any, what: str) -> str:
     """One uid or metric as its key text; ``None`` and ``""`` are refused."""
+    if type(value) is str and value and value.isascii():
+        return value  # nearly every name: the checks below could only pass it
     if value is None:
         raise ValueError("%s must not be None" % what)
     if isinstance(value, bool) or not isinstance(value, _SCALARS):
@@ -57,6 +59,8 @@ def prefix(value: Any) -> str:
 
 def uids(value: Any) -> List[str]:
     """A uid, or a list, tuple or iterator of uids (read once, up front: POLICY C3)."""
+    if type(value) is str:
+        return [name(value, "unique_identifier")]
     if isinstance(value, (list, tuple, collections.abc.Iterator)):
         return [name(item, "unique_identifier") for item in value]
     if isinstance(value, (collections.abc.Set, collections.abc.Mapping)):

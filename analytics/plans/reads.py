@@ -227,8 +227,11 @@ def get_count(ks: Keyspace, unique_identifier: Any, metric: Any, start_date: Opt
     A range with three or more firsts of month reads whole months from the
     monthly counts (as 0.6.x did), the rest day by day.
     """
-    pair = [(arguments.one_uid(unique_identifier), arguments.one_metric(metric))]
-    return (yield from counts(ks, pair, start_date, end_date))[0]
+    uid, name = arguments.one_uid(unique_identifier), arguments.one_metric(metric)
+    if start_date is None and end_date is None:  # the everyday call, without counts()'s layer
+        value = (yield Batch([("GET", schema.counter_key(ks.prefix, uid, name))], atomic=False))[0]
+        return 0 if value is None else int(value)
+    return (yield from counts(ks, [(uid, name)], start_date, end_date))[0]
 
 
 def get_counts(ks: Keyspace, metric_identifiers: Iterable[Tuple[Any, Any]], start_date: Optional[DateLike] = None,

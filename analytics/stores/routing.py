@@ -66,7 +66,7 @@ class Send:
 
     __slots__ = ("batches", "atomic")
 
-    def __init__(self, batches: List[Tuple[Node, List[Command]]], atomic: bool):
+    def __init__(self, batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool):
         self.batches = batches
         self.atomic = atomic
 
@@ -106,6 +106,8 @@ class Topology:
     reloads = False
     #: A node that failed, while the map may still name it (clusters).
     suspect: Optional[str] = None
+    #: The one node every key maps to, if there is only one (a single host).
+    only: Optional[Node] = None
 
     def node_for(self, key: Any) -> Node:
         raise NotImplementedError
@@ -125,10 +127,10 @@ class FixedTopology(Topology):
     def __init__(self, nodes: Sequence[Node], route: Callable[[Any], int]):
         self.nodes = list(nodes)
         self.route = route
-        self._one = self.nodes[0] if len(self.nodes) == 1 else None
+        self.only = self.nodes[0] if len(self.nodes) == 1 else None
 
     def node_for(self, key: Any) -> Node:
-        return self._one or self.nodes[self.route(key)]
+        return self.only or self.nodes[self.route(key)]
 
     def primaries(self) -> List[Node]:
         return list(self.nodes)
@@ -227,13 +229,29 @@ def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True
     if topology.stale:
         yield Refresh()
     atomic = atomic and topology.transactions
+    node = node or topology.only
+    if not topology.reloads:
+        # A host list never redirects: no ASKING, no second round, and one
+        # node's replies already are in command order.
+        groups = [] if node is not None else (
+            group_places(places, topology.node_for) if places is not None else group(commands, topology.node_for))
+        if len(groups) <= 1:
+            replies = (yield Send([(node or groups[0][0], commands)], atomic))[0]
+        else:
+            results = yield Send([(node, [commands[pos] for pos in where]) for node, where in groups], atomic)
+            replies = [None] * len(commands)
+            for (_, where), node_replies in zip(groups, results):
+                for pos, reply in zip(where, node_replies):
+                    replies[pos] = reply
+        raise_errors(replies)
+        return replies
     if node is not None:
         groups = [(node, list(range(len(commands))))]
     elif places is not None:
         groups = group_places(places, topology.node_for)
     else:
         groups = group(commands, topology.node_for)
-    replies: List[Any] = [None] * len(commands)
+    replies = [None] * len(commands)
     yield from _send(topology, commands, [(node, [(pos, False) for pos in where]) for node, where in groups],
                      atomic, replies)
     for _ in range(MAX_REDIRECTS):
