@@ -131,9 +131,10 @@ def pairs(value: Any) -> List[Tuple[str, str]]:
         raise TypeError("metric_identifiers must be a list of (uid, metric) pairs, got %r" % (value,))
     result = []
     for item in value:
-        if isinstance(item, (str, bytes)) or not isinstance(item, collections.abc.Sequence) or len(item) != 2:
+        if type(item) is not tuple and (isinstance(item, (str, bytes))
+                                        or not isinstance(item, collections.abc.Sequence)) or len(item) != 2:
             raise TypeError("each metric identifier must be a (uid, metric) pair, got %r" % (item,))
-        result.append((one_uid(item[0]), one_metric(item[1])))
+        result.append((name(item[0], "unique_identifier"), name(item[1], "metric")))
     return result
 
 

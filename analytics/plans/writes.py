@@ -233,10 +233,11 @@ def bulk_commands(ks: Keyspace, merged: Merged) -> Plan[List[Command]]:
         year_fields[month] = year_fields.get(month, 0) + amount
         total = counter_key(prefix, uid, name)
         totals[total] = totals.get(total, 0) + amount
-    for count, ((key, name), amount) in enumerate(year_fields.items(), 1):
-        if not count % (4 * PIECE):
+    fields = list(year_fields.items())
+    for start in range(0, len(fields), 4 * PIECE):
+        if start:
             yield PAUSE
-        commands.append(("HINCRBY", key, name, amount))
+        commands += [("HINCRBY", key, name, amount) for (key, name), amount in fields[start:start + 4 * PIECE]]
     commands += [("INCRBY", key, amount) for key, amount in totals.items()]
     return commands
 
