@@ -345,6 +345,11 @@ BAD = [
      "limit"),
     ("GET", "/v1/counts", {"params": {"uid": "u", "metric": "m", "from": "2026-11-01"}}, "ValueError", "to"),
     ("POST", "/v1/counts", {"json": {"pairs": [["u", "m"]], "to": "2026-11-01"}}, "ValueError", "from"),
+    # 54 pairs over 2,600 years: 1.7 million fields, in either order (the library swaps a reversed range).
+    ("GET", "/v1/counts", {"params": {"uid": ["u%d" % i for i in range(18)], "metric": ["a", "b", "c"],
+                                      "from": "0048-02-11", "to": "2684-12-26"}}, "ValueError", "pairs"),
+    ("GET", "/v1/counts", {"params": {"uid": ["u%d" % i for i in range(18)], "metric": ["a", "b", "c"],
+                                      "from": "2684-12-26", "to": "0048-02-11"}}, "ValueError", "pairs"),
     ("GET", "/v1/uids", {"params": {"count": 0}}, "ValueError", "count"),
     ("GET", "/v1/uids", {"params": {"cursor": "zzz"}}, "ValueError", "cursor"),
     ("GET", "/v1/days", {"params": {"cursor": "9-0"}}, "ValueError", "cursor"),

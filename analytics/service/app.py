@@ -402,8 +402,11 @@ class Api:
 
     async def counts(self, pairs: Any, start: Any, end: Any) -> Response:
         if isinstance(pairs, list):
-            # Whole months come from one field each, the days around them from theirs.
-            bound(len(pairs) * (days_between(start, end) // 28 + 62), "pairs")
+            # Whole months come from one field each, the days around them from theirs;
+            # a reversed range is swapped by the library (K7), so it is bounded the same.
+            span = days_between(*sorted((start, end))) if isinstance(start, datetime.date) and isinstance(
+                end, datetime.date) and type(start) is type(end) else days_between(start, end)
+            bound(len(pairs) * (span // 28 + 62), "pairs")
         results = await self.backend.get_counts(pairs, start, end)
         return JSON({"counts": [{"uid": uid, "metric": metric, "count": count}
                                 for (uid, metric), count in zip(texts(pairs), results)]})
