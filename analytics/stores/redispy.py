@@ -9,6 +9,8 @@ bytes and replies, only slower.
 * the hiredis parsers (``redis._parsers._HiredisParser`` and its asyncio twin)
   are read directly: they hand error replies back as objects, so no exception
   is raised and caught per error reply, and no per-reply timeout is set up;
+  on RESP2 the sync one's hiredis reader is asked for replies itself
+  (``_reader.gets()``, ``read_from_socket()``, ``NOT_ENOUGH_DATA``);
 * ``Connection.send_packed_command(..., check_health=False)``;
 * an asyncio connection's stream reader (``_reader.at_eof()``, see :func:`peer_closed`);
 * where a sync parser holds its socket (``_parser._sock`` for hiredis,
@@ -36,6 +38,12 @@ _AsyncHiredisParser: Any = None
 try:
     from redis._parsers import _AsyncHiredisParser, _HiredisParser
 except ImportError:  # pragma: no cover - redis-py < 5
+    pass
+#: What redis-py's hiredis reader returns for "no whole reply buffered yet" (``None`` if unknown).
+_NOT_ENOUGH_DATA: Any = None
+try:
+    from redis._parsers.hiredis import NOT_ENOUGH_DATA as _NOT_ENOUGH_DATA
+except ImportError:  # pragma: no cover - another layout: replies are read one by one
     pass
 
 
@@ -122,21 +130,55 @@ class _DeadlineSocket:
 GRACE = 0.01
 
 
+def _reading(conn: Any) -> Callable[[int], List[Any]]:
+    """A function reading ``conn``'s next ``n`` replies, error replies as objects.
+
+    On RESP2 with redis-py's hiredis parser, its reader is asked for whole
+    replies directly: ``read_response`` per reply adds checks for RESP3 pushes
+    and cached replies that such a pipeline never meets, and costs several
+    times the parsing (a bulk load reads one reply per command).
+    """
+    parser: Any = getattr(conn, "_parser", None)
+    reader = getattr(parser, "_reader", None)
+    if (_NOT_ENOUGH_DATA is None or type(parser) is not _HiredisParser or reader is None
+            or getattr(conn, "protocol", None) not in (None, 2, "2")
+            or getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is not _NOT_ENOUGH_DATA):
+        read = reply_reader(conn)
+        return lambda n: [read() for _ in range(n)]
+    gets, more, waiting = reader.gets, parser.read_from_socket, _NOT_ENOUGH_DATA
+    failed = redis.exceptions.ConnectionError
+
+    def replies(n: int) -> List[Any]:
+        found: List[Any] = []
+        append = found.append
+        for _ in range(n):
+            reply = gets()
+            while reply is waiting:
+                more()
+                reply = gets()
+            if isinstance(reply, failed) or (type(reply) is list and reply and isinstance(reply[0], failed)):
+                raise reply if isinstance(reply, failed) else reply[0]
+            append(reply)
+        return found
+
+    return replies
+
+
 def read_replies(conn: Any, count: int, deadline: Optional[float]) -> List[Any]:
     """``conn``'s next ``count`` replies (error replies as objects), every read bounded by ``deadline``.
 
     The parser reads through a :class:`_DeadlineSocket` meanwhile.
     """
-    read = reply_reader(conn)
+    read = _reading(conn)
     parser = getattr(conn, "_parser", None)
     holder: Any = parser if type(parser) is _HiredisParser else getattr(parser, "_buffer", None)
     real = getattr(holder, "_sock", None)
     if deadline is None or real is None:
-        return [read() for _ in range(count)]
+        return read(count)
     proxy = _DeadlineSocket(real, deadline, conn.socket_timeout)
     holder._sock = proxy
     try:
-        return [read() for _ in range(count)]
+        return read(count)
     finally:
         if getattr(holder, "_sock", None) is proxy:
             holder._sock = real
