@@ -31,6 +31,7 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
     pytest.skip("the dashboard tests need Chromium: apt-get install chromium chromium-driver",
                 allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver", reason="the dashboard tests need selenium: pip install selenium")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -156,7 +157,9 @@ def drain(driver):
 
 
 def until(driver, condition, timeout=15):
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda _: condition())
+    # A chart redrawn between finding an element and reading it is "not yet", not a failure.
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException]
+                         ).until(lambda _: condition())
 
 
 def visit(driver, service, fragment, token=TOKEN, cold=False):
