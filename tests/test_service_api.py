@@ -345,6 +345,8 @@ BAD = [
      "limit"),
     ("GET", "/v1/counts", {"params": {"uid": "u", "metric": "m", "from": "2026-11-01"}}, "ValueError", "to"),
     ("POST", "/v1/counts", {"json": {"pairs": [["u", "m"]], "to": "2026-11-01"}}, "ValueError", "from"),
+    ("POST", "/v1/series", {"json": {"pairs": [], "from": "2000-01-01", "to": "6830-01-01", "group_by": "day"}},
+     "ValueError", "limit"),
     # 54 pairs over 2,600 years: 1.7 million fields, in either order (the library swaps a reversed range).
     ("GET", "/v1/counts", {"params": {"uid": ["u%d" % i for i in range(18)], "metric": ["a", "b", "c"],
                                       "from": "0048-02-11", "to": "2684-12-26"}}, "ValueError", "pairs"),

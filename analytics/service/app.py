@@ -368,7 +368,8 @@ class Api:
     async def series(self, pairs: Any, call: Dict[str, Any], fmt: str) -> Response:
         limit = call.get("limit", library_default("get_metrics", "limit"))
         if isinstance(pairs, list) and isinstance(limit, int):
-            bound(len(pairs) * max(limit, 1), "limit")
+            # No pairs still plans every bucket of the range: bounded as one pair.
+            bound(max(len(pairs), 1) * max(limit, 1), "limit")
         results = await self.backend.get_metrics(pairs, **call)
         group = arguments.group_by(call.get("group_by", library_default("get_metrics", "group_by")))
         rows = [formats.series_rows(uid, metric, counts) for (uid, metric), (_, counts) in zip(texts(pairs), results)]
