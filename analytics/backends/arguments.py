@@ -131,8 +131,10 @@ def pairs(value: Any) -> List[Tuple[str, str]]:
         raise TypeError("metric_identifiers must be a list of (uid, metric) pairs, got %r" % (value,))
     result = []
     for item in value:
-        if type(item) is not tuple and (isinstance(item, (str, bytes))
-                                        or not isinstance(item, collections.abc.Sequence)) or len(item) != 2:
+        # A tuple is a Sequence and not text: the slow isinstance checks are for everything else.
+        not_a_pair = type(item) is not tuple and (isinstance(item, (str, bytes))
+                                                  or not isinstance(item, collections.abc.Sequence))
+        if not_a_pair or len(item) != 2:
             raise TypeError("each metric identifier must be a (uid, metric) pair, got %r" % (item,))
         result.append((name(item[0], "unique_identifier"), name(item[1], "metric")))
     return result

@@ -202,10 +202,16 @@ def width(value: Any) -> int:
     return len(value) if isinstance(value, list) else 1
 
 
-def days_between(start: Any, end: Any) -> int:
-    """Days from ``start`` to ``end``, both included, if both are dates in order; else 1 (the library refuses them)."""
-    if isinstance(start, datetime.date) and isinstance(end, datetime.date) and start <= end:
-        return (end - start).days + 1
+def days_between(start: Any, end: Any, swapped: bool = False) -> int:
+    """Days from ``start`` to ``end``, both included, if both are dates in order; else 1 (the library refuses them).
+
+    With ``swapped``, a reversed range counts as its forward twin (``get_counts`` swaps it, K7).
+    """
+    if isinstance(start, datetime.date) and isinstance(end, datetime.date):
+        if swapped and end < start:
+            start, end = end, start
+        if start <= end:
+            return (end - start).days + 1
     return 1
 
 
@@ -405,9 +411,7 @@ class Api:
         if isinstance(pairs, list):
             # Whole months come from one field each, the days around them from theirs;
             # a reversed range is swapped by the library (K7), so it is bounded the same.
-            span = days_between(*sorted((start, end))) if isinstance(start, datetime.date) and isinstance(
-                end, datetime.date) and type(start) is type(end) else days_between(start, end)
-            bound(len(pairs) * (span // 28 + 62), "pairs")
+            bound(len(pairs) * (days_between(start, end, swapped=True) // 28 + 62), "pairs")
         results = await self.backend.get_counts(pairs, start, end)
         return JSON({"counts": [{"uid": uid, "metric": metric, "count": count}
                                 for (uid, metric), count in zip(texts(pairs), results)]})

@@ -48,6 +48,20 @@ LOOK_EVERY = 63
 SEND_PIECE = 128
 
 
+class _Turn:
+    """Lets other tasks run once :data:`HOLD` has passed since this task last did."""
+
+    __slots__ = ("_until",)
+
+    def __init__(self) -> None:
+        self._until = time.monotonic() + HOLD
+
+    async def take(self) -> None:
+        if time.monotonic() > self._until:
+            await asyncio.sleep(0)
+            self._until = time.monotonic() + HOLD
+
+
 class _Lease:
     """One node's connection during a batch: where it came from, and whether its replies are all read."""
 
@@ -184,13 +198,11 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
             try:
                 wire = routing.wrap(list(commands), atomic)
                 packed: List[bytes] = []
-                turn = time.monotonic() + HOLD
+                turn = _Turn()
                 for start in range(0, len(wire), SEND_PIECE):
-                    if time.monotonic() > turn:
-                        # Packing a bulk load's pipeline takes a while (16 us a
-                        # command without hiredis): other tasks get their turn.
-                        await asyncio.sleep(0)
-                        turn = time.monotonic() + HOLD
+                    # Packing a bulk load's pipeline takes a while (16 us a
+                    # command without hiredis): other tasks get their turn.
+                    await turn.take()
                     packed += redispy.pack(fresh.conn, wire[start:start + SEND_PIECE])
                 await fresh.conn.send_packed_command(packed, check_health=False)
             except (redis.exceptions.RedisError, OSError) as exc:
@@ -208,13 +220,12 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
             read = redispy.async_reply_reader(lease.conn)
             try:
                 replies = []
-                turn = time.monotonic() + HOLD
+                turn = _Turn()
                 for index in range(count + 2 if atomic else count):
-                    if index & LOOK_EVERY == LOOK_EVERY and time.monotonic() > turn:
+                    if index & LOOK_EVERY == LOOK_EVERY:
                         # Buffered replies are read without ever suspending: a bulk
                         # load's would hold the event loop for its whole batch.
-                        await asyncio.sleep(0)
-                        turn = time.monotonic() + HOLD
+                        await turn.take()
                     replies.append(await read())
             except IO_ERRORS as exc:
                 lease.done = True

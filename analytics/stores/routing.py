@@ -230,30 +230,23 @@ def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True
         yield Refresh()
     atomic = atomic and topology.transactions
     node = node or topology.only
-    if not topology.reloads:
-        # A host list never redirects: no ASKING, no second round, and one
-        # node's replies already are in command order.
-        groups = [] if node is not None else (
-            group_places(places, topology.node_for) if places is not None else group(commands, topology.node_for))
-        if len(groups) <= 1:
-            replies = (yield Send([(node or groups[0][0], commands)], atomic))[0]
-        else:
-            results = yield Send([(node, [commands[pos] for pos in where]) for node, where in groups], atomic)
-            replies = [None] * len(commands)
-            for (_, where), node_replies in zip(groups, results):
-                for pos, reply in zip(where, node_replies):
-                    replies[pos] = reply
-        raise_errors(replies)
-        return replies
     if node is not None:
-        groups = [(node, list(range(len(commands))))]
+        groups: Sequence[Tuple[Node, Sequence[int]]] = [(node, range(len(commands)))]
     elif places is not None:
         groups = group_places(places, topology.node_for)
     else:
         groups = group(commands, topology.node_for)
+    if len(groups) == 1 and not topology.reloads:
+        # One node that never redirects: its replies already are in command order.
+        replies = (yield Send([(groups[0][0], commands)], atomic))[0]
+        raise_errors(replies)
+        return replies
     replies = [None] * len(commands)
     yield from _send(topology, commands, [(node, [(pos, False) for pos in where]) for node, where in groups],
                      atomic, replies)
+    if not topology.reloads:  # a host list never answers MOVED, ASK or CLUSTERDOWN
+        raise_errors(replies)
+        return replies
     for _ in range(MAX_REDIRECTS):
         redirected = [(pos, reply) for pos, reply in enumerate(replies) if isinstance(reply, redis.exceptions.AskError)]
         if not redirected:

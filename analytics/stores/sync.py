@@ -136,11 +136,7 @@ class SyncStore:
             request = next(flow)
             while True:
                 try:
-                    if type(request) is Send:  # nearly every request: perform()'s dispatch inlined
-                        self.round_trips += len(request.batches)
-                        answer = send_batches(request.batches, request.atomic, deadline)
-                    else:
-                        answer = perform(request, deadline)
+                    answer = perform(request, deadline)
                     if timeout is not None and type(request) is Take:
                         # A bulk load gets the whole timeout for each chunk, as on asyncio.
                         deadline = time.monotonic() + timeout
