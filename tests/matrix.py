@@ -143,6 +143,11 @@ def counts(output: str) -> Dict[str, int]:
     return totals
 
 
+def failures(output: str) -> List[str]:
+    """pytest's short summary lines of the failed and erroring tests (``FAILED path::test - reason``)."""
+    return [line[:300] for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--list", action="store_true", help="print the runs and exit")
@@ -199,6 +204,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("matrix: %s: %d passed, %d failed, %d skipped in %.0f s%s" % (
             label, result["passed"], result["failed"], result["skipped"], time.monotonic() - begun,
             "" if not result["failed"] else "  (log: %s)" % log_path), flush=True)
+        # The log stays on the machine that ran it: CI's output has to name the failures itself.
+        for line in failures(output):
+            print("matrix:     " + line, flush=True)
     print("matrix: %d runs in %.0f s" % (len(runs), time.monotonic() - started))
     print("%d passed, %d failed, %d skipped" % (total["passed"], total["failed"], total["skipped"]))
     return 1 if total["failed"] else 0
