@@ -62,20 +62,26 @@ def test_a_thousand_tasks_tracking_at_once_count_exactly(flushed):
     assert days == {"2026-11-23": 700, "2026-11-24": 700, "2026-11-25": 600}
 
 
-def test_bulk_load_never_blocks_the_event_loop(flushed):
+def ticked_bulk_load(server):
+    """A 200,000-event async bulk load beside a 10 ms ticker: ``(tracked, a count, gaps)``.
+
+    Each gap between two ticks is ``(wall seconds, CPU seconds of this thread)``:
+    the CPU part is what ran on the event loop meanwhile (the load's own work
+    included), the rest is the machine running other processes.
+    """
     gaps = []
 
     async def main():
-        async with AsyncRedis(host_settings(flushed, [6])) as backend:
+        async with AsyncRedis(host_settings(server, [6])) as backend:
             done = asyncio.Event()
 
             async def ticker():
-                last = time.monotonic()
+                last, last_cpu = time.monotonic(), time.thread_time()
                 while not done.is_set():
                     await asyncio.sleep(0.01)
-                    now = time.monotonic()
-                    gaps.append(now - last)
-                    last = now
+                    now, cpu = time.monotonic(), time.thread_time()
+                    gaps.append((now - last, cpu - last_cpu))
+                    last, last_cpu = now, cpu
 
             ticking = asyncio.ensure_future(ticker())
             events = (("user%d" % (i % 500), "m%d" % (i % 3), DAY + datetime.timedelta(days=i % 30), 1)
@@ -95,12 +101,30 @@ def test_bulk_load_never_blocks_the_event_loop(flushed):
         tracked, count = run(main())
     finally:
         gc.unfreeze()
-    assert tracked == 200_000
-    # user7 gets events 7, 507, ...: 400 of them; i % 3 == 1 for a third of those whose i = 7 + 500k.
-    assert count == len([i for i in range(7, 200_000, 500) if i % 3 == 1])
-    print("\nticker during a 200,000-event bulk load: %d ticks, longest gap %.1f ms" % (len(gaps), max(gaps) * 1e3))
-    assert len(gaps) > 10
-    assert max(gaps) < 0.05
+    return tracked, count, gaps
+
+
+def test_bulk_load_never_blocks_the_event_loop(flushed):
+    # On a machine busy with other work the OS alone can hold this process for
+    # tens of milliseconds (CI saw a 65 ms gap in a run 1.7 times slower than
+    # usual): the loop's own CPU time between ticks must stay under the bound
+    # every time, the wall-clock gap in at least one of three loads.
+    longest = []
+    for attempt in range(3):
+        flushed.client(6).flushdb()
+        tracked, count, gaps = ticked_bulk_load(flushed)
+        assert tracked == 200_000
+        # user7 gets events 7, 507, ...: 400 of them; i % 3 == 1 for a third of those whose i = 7 + 500k.
+        assert count == len([i for i in range(7, 200_000, 500) if i % 3 == 1])
+        assert len(gaps) > 10
+        wall, cpu = max(wall for wall, _ in gaps), max(cpu for _, cpu in gaps)
+        print("\nticker during a 200,000-event bulk load: %d ticks, longest gap %.1f ms (%.1f ms of CPU time "
+              "on the loop's thread at most)" % (len(gaps), wall * 1e3, cpu * 1e3))
+        assert cpu < 0.05
+        longest.append(wall)
+        if wall < 0.05:
+            break
+    assert min(longest) < 0.05
 
 
 def test_async_iterables_are_streamed_and_the_sync_backend_refuses_them(flushed):
