@@ -57,3 +57,28 @@ def test_error_reply_without_hiredis_is_raised_after_the_batch_ran(pure_python):
     assert raw.hgetall("_analytics:user:u1:analy:12") == {"m:12-12-31": "1", "m:12-12": "1"}
     assert raw.get("_analytics:analy:u1:count:m") == "1"
     assert raw.get("_analytics:user:u1:analy:12-12") == "not a hash"
+
+
+def test_a_push_between_replies_goes_to_redis_py_and_the_replies_stay_in_order(flushed):
+    # RESP3 on redis-py's hiredis parser: the store reads hiredis' replies itself
+    # (redispy._reading), and a push (here a client-tracking invalidation) can
+    # arrive between two of them.
+    pool = redis.ConnectionPool(host="127.0.0.1", port=flushed.port, db=2, protocol=3)
+    conn = pool.get_connection()
+    try:
+        if getattr(conn._parser, "_hiredis_PushNotificationType", None) is None:
+            pytest.skip("this redis-py reads RESP3 pushes on another path (no hiredis, or before 8.x)")
+        seen = []
+        conn._parser.set_invalidation_push_handler(seen.append)
+        conn.send_command("CLIENT", "TRACKING", "ON")
+        assert conn.read_response() == b"OK"
+        conn.send_command("GET", "watched")
+        assert conn.read_response() is None
+        flushed.client(2).set("watched", "changed")  # the server pushes an invalidation to conn
+        conn.send_packed_command(redispy.pack(conn, [("INCR", "n"), ("PING",), ("INCRBY", "n", 4)]))
+        assert redispy.read_replies(conn, 3, None) == [1, b"PONG", 5]
+        assert len(seen) == 1 and seen[0][0] in (b"invalidate", "invalidate")
+        assert [bytes(key) for key in seen[0][1]] == [b"watched"]
+    finally:
+        pool.release(conn)
+        pool.disconnect()

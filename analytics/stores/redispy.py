@@ -9,8 +9,10 @@ bytes and replies, only slower.
 * the hiredis parsers (``redis._parsers._HiredisParser`` and its asyncio twin)
   are read directly: they hand error replies back as objects, so no exception
   is raised and caught per error reply, and no per-reply timeout is set up;
-  on RESP2 the sync one's hiredis reader is asked for replies itself
-  (``_reader.gets()``, ``read_from_socket()``, ``NOT_ENOUGH_DATA``);
+  on RESP2, and on RESP3 where redis-py knows hiredis' push type (8.x:
+  ``_hiredis_PushNotificationType``, ``handle_push_response()``), the sync
+  one's hiredis reader is asked for replies itself (``_reader.gets()``,
+  ``read_from_socket()``, ``NOT_ENOUGH_DATA``);
 * ``Connection.send_packed_command(..., check_health=False)``;
 * an asyncio connection's stream reader (``_reader.at_eof()``, see :func:`peer_closed`);
 * where a sync parser holds its socket (``_parser._sock`` for hiredis,
@@ -140,8 +142,11 @@ def _reading(conn: Any) -> Callable[[int], List[Any]]:
     """
     parser: Any = getattr(conn, "_parser", None)
     reader = getattr(parser, "_reader", None)
+    # RESP3 (redis-py 8's default) only where the parser knows hiredis' push
+    # type: a push between replies is then handed to redis-py as it would be.
+    push = getattr(parser, "_hiredis_PushNotificationType", None)
     if (_NOT_ENOUGH_DATA is None or type(parser) is not _HiredisParser or reader is None
-            or getattr(conn, "protocol", None) not in (None, 2, "2")
+            or (getattr(conn, "protocol", None) not in (None, 2, "2") and push is None)
             or getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is not _NOT_ENOUGH_DATA):
         read = reply_reader(conn)
         return lambda n: [read() for _ in range(n)]
@@ -153,8 +158,11 @@ def _reading(conn: Any) -> Callable[[int], List[Any]]:
         append = found.append
         for _ in range(n):
             reply = gets()
-            while reply is waiting:
-                more()
+            while reply is waiting or type(reply) is push:
+                if reply is waiting:
+                    more()
+                else:
+                    parser.handle_push_response(reply)
                 reply = gets()
             if isinstance(reply, failed) or (type(reply) is list and reply and isinstance(reply[0], failed)):
                 raise reply if isinstance(reply, failed) else reply[0]
