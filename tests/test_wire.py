@@ -61,7 +61,7 @@ def test_error_reply_without_hiredis_is_raised_after_the_batch_ran(pure_python):
 
 def test_a_push_between_replies_goes_to_redis_py_and_the_replies_stay_in_order(flushed):
     # RESP3 on redis-py's hiredis parser: the store reads hiredis' replies itself
-    # (redispy._reading), and a push (here a client-tracking invalidation) can
+    # (redispy._hiredis_reading), and a push (here a client-tracking invalidation) can
     # arrive between two of them.
     pool = redis.ConnectionPool(host="127.0.0.1", port=flushed.port, db=2, protocol=3)
     conn = pool.get_connection()

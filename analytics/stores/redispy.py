@@ -12,12 +12,13 @@ bytes and replies, only slower.
   on RESP2, and on RESP3 where redis-py knows hiredis' push type (8.x:
   ``_hiredis_PushNotificationType``, ``handle_push_response()``), the sync
   one's hiredis reader is asked for replies itself (``_reader.gets()``,
-  ``read_from_socket()``, ``NOT_ENOUGH_DATA``);
+  ``read_from_socket(timeout=...)``, ``NOT_ENOUGH_DATA``), each read bounded
+  by the call's deadline;
 * ``Connection.send_packed_command(..., check_health=False)``;
 * an asyncio connection's stream reader (``_reader.at_eof()``, see :func:`peer_closed`);
-* where a sync parser holds its socket (``_parser._sock`` for hiredis,
-  ``_parser._buffer._sock`` for redis-py's own), to bound a whole call's reads
-  by its deadline (:func:`read_replies`);
+* elsewhere, where a sync parser holds its socket (``_parser._sock`` for
+  hiredis, ``_parser._buffer._sock`` for redis-py's own), to bound a whole
+  call's reads by its deadline (:func:`read_replies`);
 * a cluster client's ``nodes_manager`` (``slots_cache``, ``initialize``), and on
   the asyncio side a ``ClusterNode``'s own connections (``acquire_connection``,
   ``release``).
@@ -132,26 +133,36 @@ class _DeadlineSocket:
 GRACE = 0.01
 
 
-def _reading(conn: Any) -> Callable[[int], List[Any]]:
-    """A function reading ``conn``'s next ``n`` replies, error replies as objects.
+def _hiredis_reading(conn: Any, deadline: Optional[float]) -> Optional[Callable[[int], List[Any]]]:
+    """A function reading ``conn``'s next ``n`` replies from its hiredis reader, or ``None``.
 
-    On RESP2 with redis-py's hiredis parser, its reader is asked for whole
-    replies directly: ``read_response`` per reply adds checks for RESP3 pushes
-    and cached replies that such a pipeline never meets, and costs several
-    times the parsing (a bulk load reads one reply per command).
+    Where redis-py's hiredis parser is used on RESP2, or on RESP3 where the
+    parser knows hiredis' push type (a push between replies is then handed to
+    redis-py as it would be), its reader is asked for whole replies directly:
+    ``read_response`` per reply costs several times the parsing (a bulk load
+    reads one reply per command).  Each read from the socket is bounded by
+    what is left until ``deadline``; the socket's own timeout already does
+    that while it is within :data:`GRACE` of the time left.
     """
     parser: Any = getattr(conn, "_parser", None)
     reader = getattr(parser, "_reader", None)
-    # RESP3 (redis-py 8's default) only where the parser knows hiredis' push
-    # type: a push between replies is then handed to redis-py as it would be.
     push = getattr(parser, "_hiredis_PushNotificationType", None)
     if (_NOT_ENOUGH_DATA is None or type(parser) is not _HiredisParser or reader is None
             or (getattr(conn, "protocol", None) not in (None, 2, "2") and push is None)
             or getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is not _NOT_ENOUGH_DATA):
-        read = reply_reader(conn)
-        return lambda n: [read() for _ in range(n)]
-    gets, more, waiting = reader.gets, parser.read_from_socket, _NOT_ENOUGH_DATA
-    failed = redis.exceptions.ConnectionError
+        return None
+    gets, waiting, failed = reader.gets, _NOT_ENOUGH_DATA, redis.exceptions.ConnectionError
+    own = float("inf") if conn.socket_timeout is None else conn.socket_timeout
+
+    def more() -> None:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left < own - GRACE:
+                if left <= 0:
+                    raise redis.exceptions.TimeoutError("Timeout reading from socket")
+                parser.read_from_socket(timeout=left)
+                return
+        parser.read_from_socket()
 
     def replies(n: int) -> List[Any]:
         found: List[Any] = []
@@ -175,18 +186,21 @@ def _reading(conn: Any) -> Callable[[int], List[Any]]:
 def read_replies(conn: Any, count: int, deadline: Optional[float]) -> List[Any]:
     """``conn``'s next ``count`` replies (error replies as objects), every read bounded by ``deadline``.
 
-    The parser reads through a :class:`_DeadlineSocket` meanwhile.
+    Off the hiredis path the parser reads through a :class:`_DeadlineSocket` meanwhile.
     """
-    read = _reading(conn)
+    fast = _hiredis_reading(conn, deadline)
+    if fast is not None:
+        return fast(count)
+    one = reply_reader(conn)
     parser = getattr(conn, "_parser", None)
     holder: Any = parser if type(parser) is _HiredisParser else getattr(parser, "_buffer", None)
     real = getattr(holder, "_sock", None)
     if deadline is None or real is None:
-        return read(count)
+        return [one() for _ in range(count)]
     proxy = _DeadlineSocket(real, deadline, conn.socket_timeout)
     holder._sock = proxy
     try:
-        return read(count)
+        return [one() for _ in range(count)]
     finally:
         if getattr(holder, "_sock", None) is proxy:
             holder._sock = real
