@@ -110,7 +110,7 @@ def test_bulk_load_never_blocks_the_event_loop(flushed):
     # usual): the loop's own CPU time between ticks must stay under the bound
     # every time, the wall-clock gap in at least one of three loads.
     longest = []
-    for attempt in range(3):
+    for _ in range(3):
         flushed.client(6).flushdb()
         tracked, count, gaps = ticked_bulk_load(flushed)
         assert tracked == 200_000
