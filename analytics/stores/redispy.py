@@ -163,15 +163,7 @@ def _hiredis_reading(conn: Any, deadline: Optional[float]) -> Optional[Callable[
             or getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is not _NOT_ENOUGH_DATA):
         return None
     gets, waiting, failed = reader.gets, _NOT_ENOUGH_DATA, redis.exceptions.ConnectionError
-
-    def more() -> None:
-        left = None if deadline is None else _read_timeout(deadline, conn.socket_timeout)
-        if left is None:
-            parser.read_from_socket()
-        elif left <= 0:
-            raise redis.exceptions.TimeoutError("Timeout reading from socket")
-        else:
-            parser.read_from_socket(timeout=left)
+    read, timeout = parser.read_from_socket, conn.socket_timeout
 
     def replies(n: int) -> List[Any]:
         found: List[Any] = []
@@ -179,10 +171,18 @@ def _hiredis_reading(conn: Any, deadline: Optional[float]) -> Optional[Callable[
         for _ in range(n):
             reply = gets()
             while reply is waiting or type(reply) is push:
-                if reply is waiting:
-                    more()
-                else:
+                if reply is not waiting:
                     parser.handle_push_response(reply)
+                elif deadline is None:
+                    read()
+                else:
+                    left = _read_timeout(deadline, timeout)
+                    if left is None:
+                        read()
+                    elif left <= 0:
+                        raise redis.exceptions.TimeoutError("Timeout reading from socket")
+                    else:
+                        read(timeout=left)
                 reply = gets()
             if isinstance(reply, failed) or (type(reply) is list and reply and isinstance(reply[0], failed)):
                 raise reply if isinstance(reply, failed) else reply[0]

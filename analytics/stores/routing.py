@@ -242,11 +242,17 @@ def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True
         raise_errors(replies)
         return replies
     replies = [None] * len(commands)
-    yield from _send(topology, commands, [(node, [(pos, False) for pos in where]) for node, where in groups],
-                     atomic, replies)
-    if not topology.reloads:  # a host list never answers MOVED, ASK or CLUSTERDOWN
+    if not topology.reloads:
+        # A host list never answers MOVED, ASK or CLUSTERDOWN: each node's
+        # replies go straight to their places, with no redirect bookkeeping.
+        results = yield Send([(node, [commands[pos] for pos in where]) for node, where in groups], atomic)
+        for (_, where), node_replies in zip(groups, results):
+            for pos, reply in zip(where, node_replies):
+                replies[pos] = reply
         raise_errors(replies)
         return replies
+    yield from _send(topology, commands, [(node, [(pos, False) for pos in where]) for node, where in groups],
+                     atomic, replies)
     for _ in range(MAX_REDIRECTS):
         redirected = [(pos, reply) for pos, reply in enumerate(replies) if isinstance(reply, redis.exceptions.AskError)]
         if not redirected:
@@ -259,7 +265,7 @@ def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True
             asking = not isinstance(reply, redis.exceptions.MovedError)
             again.setdefault(target.name, (target, []))[1].append((pos, asking))
         yield from _send(topology, commands, list(again.values()), False, replies)
-    if topology.reloads and any(isinstance(reply, redis.exceptions.ClusterDownError) for reply in replies):
+    if any(isinstance(reply, redis.exceptions.ClusterDownError) for reply in replies):
         # A failover is under way: the next batch reloads the slot map first, and
         # again until it names live owners, instead of asking the dead node once more.
         topology.stale = True
