@@ -11,7 +11,6 @@ were not all read is closed, never handed back to the pool, so the next call
 on the backend reads its own replies.
 """
 import asyncio
-import functools
 import itertools
 import sys
 import time
@@ -380,9 +379,9 @@ def build_async_store(settings: Any) -> AsyncStore:
                                  "redis.asyncio.cluster.RedisCluster, got %r" % (client,))
     nodes = [_host_node(spec.name, spec.options) for spec in described]
     ring = HashRing([spec.identifier for spec in described])
-    route = functools.lru_cache(maxsize=ROUTE_CACHE_SIZE)(ring.node_for)
     timeouts = [spec.options["socket_timeout"] for spec in described if spec.options["socket_timeout"] is not None]
-    return AsyncStore(FixedTopology(nodes, route), AsyncRingClient(nodes, ring, route),
+    return AsyncStore(FixedTopology(nodes, ring.node_for, cache_size=ROUTE_CACHE_SIZE),
+                      AsyncRingClient(nodes, ring, ring.node_for),
                       timeout=max(timeouts) if timeouts else None)
 
 

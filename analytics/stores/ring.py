@@ -3,7 +3,6 @@
 ``get_backend()`` returns its :class:`~analytics.stores.ring_client.RingClient`
 (imported here too, with :class:`Deferred`, where 0.7.0 defined them).
 """
-import functools
 from typing import Callable, Sequence
 
 from analytics.ring import HashRing
@@ -23,9 +22,8 @@ class RingStore(SyncStore):
     def __init__(self, nodes: Sequence[Node], identifiers: Sequence[str]):
         self.nodes = list(nodes)
         self.ring = HashRing(identifiers)
-        # Placing a key hashes it; the same uids' keys come back call after call.
-        self.route: Callable[[str], int] = functools.lru_cache(maxsize=ROUTE_CACHE_SIZE)(self.ring.node_for)
-        super().__init__(FixedTopology(self.nodes, self.route),
+        self.route: Callable[[str], int] = self.ring.node_for
+        super().__init__(FixedTopology(self.nodes, self.route, cache_size=ROUTE_CACHE_SIZE),
                          longest_timeout([node.client.connection_pool.connection_kwargs for node in self.nodes]))
         self._client = RingClient(self)
 
