@@ -210,6 +210,9 @@ def parse_key(prefix: str, key: str) -> Optional[Tuple[str, str, str]]:
     return None
 
 
+# An export or a metric listing parses every field of every hash, and the
+# same few hundred names (metrics x dates) repeat across millions of fields.
+@functools.lru_cache(maxsize=1 << 16)
 def parse_field(field_name: str) -> Optional[Tuple[str, Date]]:
     """``(metric, date)`` of a day, week or month field (a month's date is its first day)."""
     metric, sep, date_text = field_name.rpartition(":")
