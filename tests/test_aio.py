@@ -289,3 +289,47 @@ def test_asyncio_storage_forms(flushed, cluster, form):
     assert counts == [7, 3]
     assert uids == ["u1", "u2"]
     assert metrics == ["m", "n"]
+
+
+def test_cancelled_bulk_loads_never_leave_replies_for_the_next_call(flushed):
+    """A bulk load keeps a chunk posted while it reads the next: cancelled there, its connections are closed."""
+    rng = random.Random(20261202)
+    uids = ["user%d" % i for i in range(6)]
+    raw = [flushed.client(db) for db in THREE]
+
+    def truth(uid):
+        return sum(int(client.get("_analytics:analy:%s:count:m" % uid) or 0) for client in raw)
+
+    async def events(count):
+        for i in range(count):
+            await asyncio.sleep(0)  # where most cancellations land: while a chunk is posted and unread
+            yield (uids[i % len(uids)], "m", DAY)
+
+    async def main():
+        backend = AsyncRedis(host_settings(flushed, THREE))
+        cancelled = 0
+        for _ in range(200):
+            task = asyncio.ensure_future(backend.track_metrics(events(rng.randint(1, 60)), chunk_size=8))
+            for _ in range(rng.randint(0, 40)):
+                await asyncio.sleep(0)
+            if not task.done():
+                task.cancel()
+                cancelled += 1
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        await asyncio.sleep(0.2)
+        held = [len(node.client.connection_pool._in_use_connections) for node in backend.store.primaries()]
+        for _ in range(50):
+            uid = rng.choice(uids)
+            before = truth(uid)
+            assert await backend.get_count(uid, "m") == before
+            assert await backend.track_count(uid, "m", 3) == before + 3
+            assert await backend.get_counts([(u, "m") for u in uids]) == [truth(u) for u in uids]
+        await backend.aclose()
+        return cancelled, held
+
+    cancelled, held = run(main())
+    assert cancelled > 50
+    assert held == [0, 0, 0]

@@ -248,3 +248,40 @@ def test_a_long_generator_is_read_lazily(flushed):
         assert len(consumed) == 26
     finally:
         backend.store.close()
+
+
+def test_an_error_reply_stops_the_load_before_its_next_chunk_is_sent(hosts):
+    # Chunk 0's replies are read while chunk 1 is already packed: it must not go out.
+    server, dbs, backend = hosts
+    bad_key = "_analytics:analy:u2:count:clicks"
+    backend.get_backend().set(bad_key, "not a number")
+    events = [("u%d" % i, "clicks", DAY, 1) for i in range(1, 30)]
+    with pytest.raises(redis.ResponseError):
+        backend.track_metrics(events, chunk_size=5)
+    expected = model(events[:5])
+    del expected[bad_key]
+    assert dump(server, dbs, skip=bad_key) == expected
+
+
+def test_an_interrupted_load_leaves_no_replies_for_the_next_call(hosts):
+    # KeyboardInterrupt is not thrown into the plan: the driver itself must close
+    # the connection whose chunk was posted and not yet read back.
+    server, dbs, backend = hosts
+
+    def events():
+        for i in range(15):
+            yield ("u%d" % (i % 3), "clicks", DAY, 1)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        backend.track_metrics(events(), chunk_size=10)
+    # Closed and back in its pool, not held (a socket leaked per interrupted load).
+    assert all(not node.client.connection_pool._in_use_connections for node in backend.store.primaries())
+    landed = backend.get_counts([("u0", "clicks"), ("u1", "clicks"), ("u2", "clicks")])
+    assert landed in ([0, 0, 0], [4, 3, 3])  # chunk 0 (events 0-9) landed whole, or not at all
+    expected = landed[0]
+    for _ in range(3):
+        expected += 1
+        # Its day, week, month and all-time counts, all of DAY's events.
+        assert backend.track_metric("u0", "clicks", DAY) == [[expected] * 4]
+        assert backend.get_count("u0", "clicks") == expected

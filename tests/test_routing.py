@@ -8,6 +8,7 @@ import redis.exceptions
 
 from analytics.errors import HostUnavailableError
 from analytics.stores import routing
+from analytics.plans.steps import Batch, Take
 from analytics.stores.routing import Node, Refresh, Send
 
 
@@ -132,3 +133,62 @@ def test_a_lost_node_keeps_the_map_reloading_until_it_no_longer_names_it():
     assert isinstance(requests[0], Refresh)
     assert requests[1].batches[0][0].name == "A2"
     assert replies == ["ok"] and not topology.stale and topology.suspect is None
+
+
+def test_a_bulk_chunk_is_read_back_only_once_the_next_one_is_ready():
+    """A batch without replies is posted; its replies are collected when the plan next needs Redis."""
+    node = Node("A", None)
+    topology = routing.FixedTopology([node], lambda key: 0)
+    first, second = [("INCRBY", "k1", 1)], [("INCRBY", "k2", 2)]
+
+    def plan():
+        yield Batch(first, atomic=False, replies=False)
+        yield Take(iter(()), 10)
+        yield Batch(second, atomic=False, replies=False)
+        return "done"
+
+    def answer(request):
+        if isinstance(request, routing.Post):
+            return ("ticket", request.batches[0][1])
+        if isinstance(request, routing.Collect):
+            return [[1]]
+        return []
+
+    requests, result = drive(routing.run_plan(topology, plan()), answer)
+    assert result == "done"
+    assert [type(request).__name__ for request in requests] == ["Post", "Take", "Collect", "Post", "Collect"]
+    assert requests[0].batches == [(node, first)] and requests[3].batches == [(node, second)]
+    assert requests[2].ticket == ("ticket", first) and requests[4].ticket == ("ticket", second)
+
+
+def test_an_error_reply_of_a_posted_chunk_is_raised_before_the_next_chunk_is_posted():
+    topology = routing.FixedTopology([Node("A", None)], lambda key: 0)
+
+    def plan():
+        yield Batch([("INCRBY", "k1", 1)], atomic=False, replies=False)
+        yield Batch([("INCRBY", "k2", 1)], atomic=False, replies=False)
+        return "not reached"
+
+    def answer(request):
+        if isinstance(request, routing.Collect):
+            return [[redis.exceptions.ResponseError("value is not an integer")]]
+        return "ticket"
+
+    requests = []
+    with pytest.raises(redis.exceptions.ResponseError, match="not an integer"):
+        drive(routing.run_plan(topology, plan()), lambda request: requests.append(request) or answer(request))
+    assert [type(request).__name__ for request in requests] == ["Post", "Collect"]
+
+
+def test_a_plan_that_fails_collects_its_posted_chunk_first():
+    topology = routing.FixedTopology([Node("A", None)], lambda key: 0)
+
+    def plan():
+        yield Batch([("INCRBY", "k1", 1)], atomic=False, replies=False)
+        raise ValueError("events[10]: bad")
+
+    requests = []
+    with pytest.raises(ValueError, match=r"events\[10\]"):
+        drive(routing.run_plan(topology, plan()),
+              lambda request: requests.append(request) or ([[1]] if isinstance(request, routing.Collect) else "t"))
+    assert [type(request).__name__ for request in requests] == ["Post", "Collect"]

@@ -27,7 +27,8 @@ from analytics.stores import redispy, routing
 from analytics.stores.cluster import ClusterTopology
 from analytics.stores.aio_ring import AsyncRingClient
 from analytics.stores.ring import ROUTE_CACHE_SIZE
-from analytics.stores.routing import Command, FixedTopology, Node, Refresh, ScanNode, Send, Topology
+from analytics.stores.routing import (Collect, Command, FixedTopology, Node, Post, Refresh, ScanNode, Send,
+                                      Topology)
 from analytics.stores.settings import DEFAULT_TIMEOUT, client_node_name, describe
 from analytics.stores.sync import IO_ERRORS, host_error
 
@@ -166,6 +167,27 @@ class Progress:
         self.node, self.sent = node, sent
 
 
+class _Posted:
+    """Pipelines written and not yet read: what :func:`post_batches` gives :func:`collect_batches`."""
+
+    __slots__ = ("batches", "atomic", "leases", "failure")
+
+    def __init__(self, batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool):
+        self.batches = batches
+        self.atomic = atomic
+        #: Each batch's connection, ``None`` where it could not be sent.
+        self.leases: List[Optional[_Lease]] = [None] * len(batches)
+        #: The first host that failed while sending.
+        self.failure: Optional[Exception] = None
+
+    async def drop(self) -> None:
+        """Close the connections of replies that will never be read."""
+        for unread in self.leases:
+            if unread is not None and not unread.done:
+                unread.done = True
+                await _release(unread, broken=True)
+
+
 async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
                        progress: Optional[Progress] = None) -> List[List[Any]]:
     """Send every node its pipeline, all before reading any reply; return each node's replies.
@@ -177,21 +199,25 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
     batch was when it struck.
     """
     progress = progress or Progress()
+    return await collect_batches(await post_batches(batches, atomic, progress), progress)
+
+
+async def post_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
+                       progress: Progress) -> _Posted:
+    """The first half of :func:`send_batches`: every pipeline written, no reply read."""
+    posted = _Posted(batches, atomic)
+    leases = posted.leases
     # Connections are checked out in one global order (by node name): a call
     # holding one host's connection while it waits for another's pool can then
     # never wait on a call that waits for it.
-    order = sorted(range(len(batches)), key=lambda i: batches[i][0].name)
-    leases: List[Optional[_Lease]] = [None] * len(batches)
-    results: List[List[Any]] = [[] for _ in batches]
-    failure: Optional[Exception] = None
     try:
-        for i in order:
+        for i in sorted(range(len(batches)), key=lambda i: batches[i][0].name):
             node, commands = batches[i]
             progress.at(node, sent=False)
             try:
                 fresh = _Lease(node, await _checkout(node))
             except IO_ERRORS + (redis.exceptions.ResponseError,) as exc:
-                failure = failure or host_error(node, exc, applied=False)
+                posted.failure = posted.failure or host_error(node, exc, applied=False)
                 continue
             leases[i] = fresh
             try:
@@ -208,8 +234,20 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
                 fresh.done = True
                 leases[i] = None
                 await _release(fresh, broken=True)
-                failure = failure or host_error(node, exc, applied=None)
-        for i in order:
+                posted.failure = posted.failure or host_error(node, exc, applied=None)
+    except BaseException:
+        await posted.drop()
+        raise
+    return posted
+
+
+async def collect_batches(posted: _Posted, progress: Progress) -> List[List[Any]]:
+    """The second half of :func:`send_batches`: every reply read, each connection back in its pool."""
+    batches, leases, atomic = posted.batches, posted.leases, posted.atomic
+    results: List[List[Any]] = [[] for _ in batches]
+    failure = posted.failure
+    try:
+        for i in sorted(range(len(batches)), key=lambda i: batches[i][0].name):
             lease = leases[i]
             if lease is None:
                 continue
@@ -235,10 +273,7 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
             await _release(lease, broken=False)
             results[i] = routing.unwrap(replies, count, atomic)
     except BaseException:
-        for unread in leases:
-            if unread is not None and not unread.done:
-                unread.done = True
-                await _release(unread, broken=True)
+        await posted.drop()
         raise
     if failure is not None:
         raise failure
@@ -265,6 +300,7 @@ class AsyncStore:
         timeout = self.timeout
         deadline = None if timeout is None else loop.time() + timeout
         progress = Progress()
+        posted: Optional[_Posted] = None
         try:
             request = next(flow)
             while True:
@@ -284,18 +320,28 @@ class AsyncStore:
                             late = progress.node
                             raise HostTimeoutError(late.name if late else "(no node reached)", exc,
                                                    applied=None if progress.sent else False) from None
+                    if type(request) is Post:
+                        posted = answer
                 except Exception as exc:
                     request = flow.throw(exc)
                 else:
                     request = flow.send(answer)
         except StopIteration as done:
             return done.value
+        finally:
+            if posted is not None:
+                await posted.drop()  # only a flow that ended early (a cancellation) left one unread
 
     async def perform(self, request: Any, progress: Optional[Progress] = None) -> Any:
         kind = type(request)
         if kind is Send:
             self.round_trips += len(request.batches)
             return await send_batches(request.batches, request.atomic, progress)
+        if kind is Post:
+            self.round_trips += len(request.batches)
+            return await post_batches(request.batches, False, progress or Progress())
+        if kind is Collect:
+            return await collect_batches(request.ticket, progress or Progress())
         if kind is Pause:
             await asyncio.sleep(0)
             return None

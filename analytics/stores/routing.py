@@ -8,6 +8,8 @@ answers (:mod:`analytics.stores.sync` on redis-py's blocking connections,
 * :class:`Send` - write each node its pipeline, all before reading any reply,
   and answer with each node's replies (a lost node raises
   :class:`~analytics.errors.HostUnavailableError` into the flow);
+* :class:`Post` and :class:`Collect` - the two halves of a ``Send``, for
+  batches whose replies can wait (bulk loads: see :func:`run_plan`);
 * :class:`Refresh` - reload a cluster's slot map;
 * :class:`ScanNode` - one ``SCAN`` page of one node;
 * :class:`~analytics.plans.steps.Take` - the next items of the caller's input,
@@ -23,7 +25,7 @@ from typing import Any, Callable, Dict, Generator, Hashable, List, Optional, Seq
 import redis.exceptions
 
 from analytics.errors import HostUnavailableError
-from analytics.plans.steps import PAUSE, Batch, Broadcast, Pause, Scan, ScanPage
+from analytics.plans.steps import PAUSE, Batch, Broadcast, Pause, Scan, ScanPage, Take
 
 #: ``(COMMAND, key, *args)``: every command a plan sends touches one key,
 #: which :func:`command_key` finds (``EVAL script 1 key ...`` has it fourth).
@@ -70,6 +72,28 @@ class Send:
     def __init__(self, batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool):
         self.batches = batches
         self.atomic = atomic
+
+
+class Post:
+    """Write ``batches`` as :class:`Send` does, without reading a reply; the answer is a ticket for :class:`Collect`.
+
+    The driver owns the ticket (the connections with replies to read) and
+    closes those connections if its flow ends before collecting it.
+    """
+
+    __slots__ = ("batches",)
+
+    def __init__(self, batches: Sequence[Tuple[Node, Sequence[Command]]]):
+        self.batches = batches
+
+
+class Collect:
+    """Read every reply of a :class:`Post`'s ticket; the answer is each node's replies, as for :class:`Send`."""
+
+    __slots__ = ("ticket",)
+
+    def __init__(self, ticket: Any):
+        self.ticket = ticket
 
 
 class Refresh:
@@ -326,6 +350,15 @@ def apply(topology: Topology, commands: Sequence[Command], places: Optional[Sequ
     loads, where putting a million replies back in order costs a third of the
     client's time for nothing.
     """
+    yield from collect((yield from post(topology, commands, places)))
+
+
+def post(topology: Topology, commands: Sequence[Command], places: Optional[Sequence[Any]] = None) -> Flow:
+    """The first half of :func:`apply`: write ``commands``' pipelines and return the ticket to :func:`collect`.
+
+    On a cluster the commands run to the end here (following MOVED/ASK needs
+    their replies) and the ticket is ``None``, as it is for no commands.
+    """
     if not commands:
         return None
     if topology.reloads:
@@ -340,8 +373,14 @@ def apply(topology: Topology, commands: Sequence[Command], places: Optional[Sequ
         batches = yield from group_commands(commands, topology.node_for)
     else:
         batches = [(node, [commands[pos] for pos in where]) for node, where in group_places(places, topology.node_for)]
-    results = yield Send(batches, False)
-    for node_replies in results:
+    return (yield Post(batches))
+
+
+def collect(ticket: Any) -> Flow:
+    """The second half of :func:`apply`: read a ticket's replies and raise the first error reply."""
+    if ticket is None:
+        return None
+    for node_replies in (yield Collect(ticket)):
         raise_errors(node_replies)
     return None
 
@@ -392,21 +431,47 @@ def broadcast(topology: Topology, step: Broadcast) -> Flow:
 
 
 def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
-    """A backend plan as one flow: each step it yields is routed here, its answer sent back."""
+    """A backend plan as one flow: each step it yields is routed here, its answer sent back.
+
+    A batch whose replies the plan does not need (a bulk load's chunk) is
+    posted, and its replies collected only when the plan next needs Redis, or
+    ends: meanwhile the plan reads, checks and packs its next chunk while the
+    servers work on this one, instead of each side waiting for the other.  A
+    chunk's error reply or lost host is thus raised once the next chunk is
+    ready, but still before that chunk is sent; an invalid event or a failing
+    input raises after the chunks before it are collected, every one applied.
+    """
+    ticket = None
     try:
         step = next(plan)
         while True:
-            if type(step) is Batch:
-                if step.replies:
-                    answer = yield from execute(topology, step.commands, step.atomic, step.node, step.places)
-                else:
-                    answer = yield from apply(topology, step.commands, step.places)
-            elif type(step) is Scan:
-                answer = yield from scan(topology, step)
-            elif type(step) is Broadcast:
-                answer = yield from broadcast(topology, step)
+            kind = type(step)
+            if kind is Take or kind is Pause:
+                # Reading the caller's input, and yielding, are the driver's.
+                answer = yield step
             else:
-                answer = yield step  # Take and Pause: reading the caller's input, and yielding, are the driver's
+                if ticket is not None:
+                    posted, ticket = ticket, None
+                    yield from collect(posted)
+                if kind is Batch:
+                    if step.replies:
+                        answer = yield from execute(topology, step.commands, step.atomic, step.node, step.places)
+                    else:
+                        ticket = yield from post(topology, step.commands, step.places)
+                        answer = None
+                elif kind is Scan:
+                    answer = yield from scan(topology, step)
+                elif kind is Broadcast:
+                    answer = yield from broadcast(topology, step)
+                else:
+                    answer = yield step
             step = plan.send(answer)
     except StopIteration as done:
+        yield from collect(ticket)
         return done.value
+    except GeneratorExit:
+        raise  # the driver abandons the flow, and closes the ticket's connections itself
+    except BaseException:
+        if ticket is not None:
+            yield from collect(ticket)
+        raise

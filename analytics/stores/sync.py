@@ -14,7 +14,7 @@ import redis.exceptions
 from analytics.errors import ClosedError, ConfigurationError, HostTimeoutError, HostUnavailableError
 from analytics.plans.steps import Pause, Take
 from analytics.stores import redispy, routing
-from analytics.stores.routing import Command, Node, Refresh, ScanNode, Send, Topology
+from analytics.stores.routing import Collect, Command, Node, Post, Refresh, ScanNode, Send, Topology
 
 #: A host that cannot be reached, stops answering, or answers with something that is not Redis.
 IO_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.InvalidResponse,
@@ -36,6 +36,28 @@ def host_error(node: Node, exc: BaseException, applied: Optional[bool]) -> Excep
     return cls(node.name, exc, applied)
 
 
+class Posted:
+    """Pipelines written and not yet read: what :func:`post_batches` gives :func:`collect_batches`."""
+
+    __slots__ = ("batches", "atomic", "sent", "failure", "done")
+
+    def __init__(self, batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool):
+        self.batches = batches
+        self.atomic = atomic
+        #: Each batch's connection, ``None`` where it could not be sent.
+        self.sent: List[Any] = []
+        #: The first host that failed while sending.
+        self.failure: Optional[Exception] = None
+        #: Whether every connection went back to its pool.
+        self.done = False
+
+    def drop(self) -> None:
+        """Close the connections of replies that will never be read."""
+        if not self.done:
+            self.done = True
+            _drop(zip((node for node, _ in self.batches), self.sent))
+
+
 def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
                  deadline: Optional[float] = None) -> List[List[Any]]:
     """Send every node its commands as one pipeline and return each node's replies.
@@ -47,17 +69,22 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
     have been read.  Nothing is ever re-sent.  Reading stops at ``deadline``
     (``time.monotonic()``), however slowly a host trickles its replies.
     """
-    sent: List[Any] = []
-    failure: Optional[Exception] = None
+    return collect_batches(post_batches(batches, atomic), deadline)
+
+
+def post_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool) -> Posted:
+    """The first half of :func:`send_batches`: every pipeline written, no reply read."""
+    posted = Posted(batches, atomic)
+    sent = posted.sent
     for node, commands in batches:
         try:
             conn = redispy.checkout(node.client.connection_pool)
         except IO_ERRORS + (redis.exceptions.ResponseError,) as exc:
-            failure = failure or host_error(node, exc, applied=False)
+            posted.failure = posted.failure or host_error(node, exc, applied=False)
             sent.append(None)
             continue
         except BaseException:
-            _drop(zip((node for node, _ in batches), sent))
+            posted.drop()
             raise
         try:
             conn.send_packed_command(redispy.pack(conn, routing.wrap(list(commands), atomic)), check_health=False)
@@ -65,13 +92,19 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
             conn.disconnect()
             node.client.connection_pool.release(conn)
             if not isinstance(exc, (redis.exceptions.RedisError, OSError)):
-                _drop(zip((node for node, _ in batches), sent))
+                posted.drop()
                 raise
-            failure = failure or host_error(node, exc, applied=None)
+            posted.failure = posted.failure or host_error(node, exc, applied=None)
             sent.append(None)
             continue
         sent.append(conn)
+    return posted
 
+
+def collect_batches(posted: Posted, deadline: Optional[float] = None) -> List[List[Any]]:
+    """The second half of :func:`send_batches`: every reply read, each connection back in its pool."""
+    batches, sent, atomic = posted.batches, posted.sent, posted.atomic
+    failure = posted.failure
     results: List[List[Any]] = []
     for position, ((node, commands), conn) in enumerate(zip(batches, sent)):
         if conn is None:
@@ -84,12 +117,14 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
         except BaseException as exc:
             conn.disconnect()
             if not isinstance(exc, IO_ERRORS):
+                posted.done = True
                 _drop(zip((node for node, _ in batches[position + 1:]), sent[position + 1:]))
                 raise
             failure = failure or host_error(node, exc, applied=None)
             results.append([])
         finally:
             node.client.connection_pool.release(conn)
+    posted.done = True
     if failure is not None:
         raise failure
     return results
@@ -132,12 +167,16 @@ class SyncStore:
             raise ClosedError("this analytics backend is closed")
         perform, timeout = self.perform, self.timeout
         deadline = None if timeout is None else time.monotonic() + timeout
+        posted: Optional[Posted] = None
         try:
             request = next(flow)
             while True:
                 try:
                     answer = perform(request, deadline)
-                    if timeout is not None and type(request) is Take:
+                    kind = type(request)
+                    if kind is Post:
+                        posted = answer
+                    elif timeout is not None and kind is Take:
                         # A bulk load gets the whole timeout for each chunk, as on asyncio.
                         deadline = time.monotonic() + timeout
                 except Exception as exc:
@@ -146,12 +185,20 @@ class SyncStore:
                     request = flow.send(answer)
         except StopIteration as done:
             return done.value
+        finally:
+            if posted is not None:
+                posted.drop()  # only a flow that ended early left one unread
 
     def perform(self, request: Any, deadline: Optional[float] = None) -> Any:
         kind = type(request)
         if kind is Send:
             self.round_trips += len(request.batches)
             return send_batches(request.batches, request.atomic, deadline)
+        if kind is Post:
+            self.round_trips += len(request.batches)
+            return post_batches(request.batches, False)
+        if kind is Collect:
+            return collect_batches(request.ticket, deadline)
         if kind is Pause:
             return None
         if kind is Take:
