@@ -141,22 +141,26 @@ def _read_csv(lines: Iterable[str]) -> Iterator[Union[StoredRow, BadRow]]:
     known: Dict[str, datetime.date] = {}
     header = list(STORED_HEADER)
     # The loop runs once per row of files of millions of rows: the common case
-    # (a known date, a valid count) takes dictionary lookups and one int() only.
+    # (a known date, a valid count) takes one dictionary lookup and one int() only.
     for fields in reader:
-        if len(fields) != 4:
+        try:
+            uid, metric, date_text, count_text = fields
+        except ValueError:
             if fields:
                 yield BadRow(reader.line_num, "expected 4 fields (uid,metric,date,count), got %d" % len(fields))
             continue
-        uid, metric, date_text, count_text = fields
-        day = known.get(date_text)
-        if day is None and date_text:
-            if reader.line_num == 1 and fields == header:
-                continue
-            day = _new_date(known, date_text)
-            if day is None:
-                yield BadRow(reader.line_num,
-                             "date must be YYYY-MM-DD or empty (an all-time counter), got %r" % date_text)
-                continue
+        try:
+            day = known[date_text]
+        except KeyError:
+            day = None
+            if date_text:
+                if reader.line_num == 1 and fields == header:
+                    continue
+                day = _new_date(known, date_text)
+                if day is None:
+                    yield BadRow(reader.line_num,
+                                 "date must be YYYY-MM-DD or empty (an all-time counter), got %r" % date_text)
+                    continue
         try:
             count = int(count_text)
         except ValueError:

@@ -12,7 +12,8 @@ holding data, day rows add to what is there and counter rows still set the
 all-time counts to the exported values.
 """
 import datetime
-from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
+import itertools
+from typing import Any, Iterable, Iterator, List, Optional, Union
 
 from analytics.formats import BadRow, StoredRow
 
@@ -71,54 +72,56 @@ def import_rows(backend: Any, rows: Iterable[Union[StoredRow, BadRow]], skip_bad
                 chunk_size: int = CHUNK) -> ImportSummary:
     """Apply rows as :func:`analytics.formats.read_stored` yields them, in order.
 
-    Runs of day rows go to ``backend.track_metrics`` ``chunk_size`` at a time;
-    runs of counter rows are read back with ``get_counts`` and moved with
-    ``track_count`` where they differ.  A :class:`~analytics.formats.BadRow`
-    raises :class:`ImportStopped` after every row before it was applied, or
-    with ``skip_bad`` is recorded in the summary and skipped.
+    Each run of day rows is streamed into one ``backend.track_metrics`` call
+    (``chunk_size`` events a chunk; the backend packs the next chunk while
+    Redis applies the last); runs of counter rows are read back with
+    ``get_counts`` ``chunk_size`` at a time and moved with ``track_count``
+    where they differ.  A :class:`~analytics.formats.BadRow` raises
+    :class:`ImportStopped` after every row before it was applied, or with
+    ``skip_bad`` is recorded in the summary and skipped.
     """
     summary = ImportSummary()
-    events: List[StoredRow] = []
-    counters: List[Tuple[str, str, int]] = []
-
-    def flush_events() -> None:
-        backend.track_metrics(events, chunk_size=len(events))
-        summary.day_rows += len(events)
-        events.clear()
-
-    def flush_counters() -> None:
-        current = backend.get_counts([(uid, metric) for uid, metric, _ in counters])
-        for (uid, metric, wanted), have in zip(counters, current):
-            if wanted != have:
-                backend.track_count(uid, metric, wanted - have)
-                summary.counters_changed += 1
-        summary.counter_rows += len(counters)
-        counters.clear()
-
-    for row in rows:
+    stream = iter(rows)
+    row: Optional[Union[StoredRow, BadRow]] = next(stream, None)
+    while row is not None:
         if isinstance(row, BadRow):
             if not skip_bad:
-                if events:
-                    flush_events()
-                if counters:
-                    flush_counters()
                 raise ImportStopped(row, summary)
             summary.skipped.append(row)
-        elif row[2] is not None:
-            if counters:
-                flush_counters()
+            row = next(stream, None)
+            continue
+        ended: List[Union[StoredRow, BadRow]] = []
+        if row[2] is not None:
             # A day row is already the (uid, metric, date, count) event track_metrics takes.
-            events.append(row)
-            if len(events) >= chunk_size:
-                flush_events()
+            summary.day_rows += backend.track_metrics(_run(row, stream, True, ended), chunk_size=chunk_size)
         else:
-            if events:
-                flush_events()
-            counters.append((row[0], row[1], row[3]))
-            if len(counters) >= chunk_size:
-                flush_counters()
-    if events:
-        flush_events()
-    if counters:
-        flush_counters()
+            counters = _run(row, stream, False, ended)
+            while True:
+                chunk = list(itertools.islice(counters, chunk_size))
+                if not chunk:
+                    break
+                _set_counters(backend, chunk, summary)
+        row = ended[0] if ended else None
     return summary
+
+
+def _run(first: StoredRow, stream: Iterator[Union[StoredRow, BadRow]], days: bool,
+         ended: List[Union[StoredRow, BadRow]]) -> Iterator[StoredRow]:
+    """``first`` and the rows after it of its kind (day or counter rows); the row ending the run goes in ``ended``."""
+    yield first
+    for row in stream:
+        if type(row) is tuple and (row[2] is not None) is days:
+            yield row
+        else:
+            ended.append(row)
+            return
+
+
+def _set_counters(backend: Any, rows: List[StoredRow], summary: ImportSummary) -> None:
+    """Bring each row's all-time counter to its count."""
+    current = backend.get_counts([(uid, metric) for uid, metric, _, _ in rows])
+    for (uid, metric, _, wanted), have in zip(rows, current):
+        if wanted != have:
+            backend.track_count(uid, metric, wanted - have)
+            summary.counters_changed += 1
+    summary.counter_rows += len(rows)
