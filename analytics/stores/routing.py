@@ -266,6 +266,11 @@ def execute(topology: Topology, commands: Sequence[Command], atomic: bool = True
         yield Refresh()
     atomic = atomic and topology.transactions
     node = node or topology.only
+    if node is not None and not topology.reloads:
+        # The commonest call: one host, replies already in command order.
+        replies = (yield Send([(node, commands)], atomic))[0]
+        raise_errors(replies)
+        return replies
     if node is not None:
         groups: Sequence[Tuple[Node, Sequence[int]]] = [(node, range(len(commands)))]
     elif places is not None:
@@ -467,7 +472,8 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
                     answer = yield step
             step = plan.send(answer)
     except StopIteration as done:
-        yield from collect(ticket)
+        if ticket is not None:
+            yield from collect(ticket)
         return done.value
     except GeneratorExit:
         raise  # the driver abandons the flow, and closes the ticket's connections itself
