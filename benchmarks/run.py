@@ -325,6 +325,19 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
         **sides(lambda b: for_seconds(args.seconds, lambda i: b.get_metrics(pairs, FIRST_DAY, 30, group_by="day"))),
     ))
 
+    # (c') one series of 30 days: a small call, where the library's own work per
+    # call (checks, the read plan, shaping the result) weighs against the network
+    pair = pairs[0]
+    row = Row(hosts, "get_metric_by_day, 30 days", "calls")
+    assert backend.get_metric_by_day(pair[0], pair[1], FIRST_DAY, 30) == plain.series_by_day([pair], FIRST_DAY, 30)[0]
+    row.lib_counts = counter.measure(lambda: backend.get_metric_by_day(pair[0], pair[1], FIRST_DAY, 30), 1)
+    row.plain_counts = counter.measure(lambda: plain.series_by_day([pair], FIRST_DAY, 30), 1)
+    rows.append(compare(
+        row, args.rounds,
+        plain=for_seconds(args.seconds, lambda i: plain.series_by_day([pair], FIRST_DAY, 30)),
+        **sides(lambda b: for_seconds(args.seconds, lambda i: b.get_metric_by_day(pair[0], pair[1], FIRST_DAY, 30))),
+    ))
+
     # (d) one count over two years
     first, last = two_years[14], two_years[-20]
     row = Row(hosts, "get_count, 2-year range", "calls")
