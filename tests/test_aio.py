@@ -146,6 +146,22 @@ def test_async_iterables_are_streamed_and_the_sync_backend_refuses_them(flushed)
     sync.close()
 
 
+async def cancel_at_random(rng, call, most):
+    """Run ``call`` for 0 to ``most`` turns of the loop, then cancel it if not done; 1 if it was cancelled."""
+    task = asyncio.ensure_future(call)
+    for _ in range(rng.randint(0, most)):
+        await asyncio.sleep(0)
+    if task.done():
+        await task
+        return 0
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    return 1
+
+
 def test_cancelled_calls_never_leave_replies_for_the_next_call(flushed):
     """Cancel 1,000 calls at random points; every later call must get its own replies."""
     rng = random.Random(20261201)
@@ -164,16 +180,7 @@ def test_cancelled_calls_never_leave_replies_for_the_next_call(flushed):
                 call = backend.track_count(uid, "m", rng.randint(1, 9))
             else:
                 call = backend.get_counts([(u, "m") for u in rng.sample(uids, 5)])
-            task = asyncio.ensure_future(call)
-            for _ in range(rng.randint(0, 6)):
-                await asyncio.sleep(0)
-            if not task.done():
-                task.cancel()
-                cancelled += 1
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            cancelled += await cancel_at_random(rng, call, 6)
         # The cancelled writes may or may not have landed: the servers say which did.
         await asyncio.sleep(0.2)
         checked = 0
@@ -309,16 +316,8 @@ def test_cancelled_bulk_loads_never_leave_replies_for_the_next_call(flushed):
         backend = AsyncRedis(host_settings(flushed, THREE))
         cancelled = 0
         for _ in range(200):
-            task = asyncio.ensure_future(backend.track_metrics(events(rng.randint(1, 60)), chunk_size=8))
-            for _ in range(rng.randint(0, 40)):
-                await asyncio.sleep(0)
-            if not task.done():
-                task.cancel()
-                cancelled += 1
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            cancelled += await cancel_at_random(
+                rng, backend.track_metrics(events(rng.randint(1, 60)), chunk_size=8), 40)
         await asyncio.sleep(0.2)
         held = [len(node.client.connection_pool._in_use_connections) for node in backend.store.primaries()]
         for _ in range(50):

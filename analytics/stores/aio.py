@@ -170,11 +170,15 @@ class Progress:
 class _Posted:
     """Pipelines written and not yet read: what :func:`post_batches` gives :func:`collect_batches`."""
 
-    __slots__ = ("batches", "atomic", "leases", "failure")
+    __slots__ = ("batches", "atomic", "order", "leases", "failure")
 
     def __init__(self, batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool):
         self.batches = batches
         self.atomic = atomic
+        # Connections are checked out in one global order (by node name): a call
+        # holding one host's connection while it waits for another's pool can then
+        # never wait on a call that waits for it.  Replies are read in it too.
+        self.order = sorted(range(len(batches)), key=lambda i: batches[i][0].name)
         #: Each batch's connection, ``None`` where it could not be sent.
         self.leases: List[Optional[_Lease]] = [None] * len(batches)
         #: The first host that failed while sending.
@@ -207,11 +211,8 @@ async def post_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
     """The first half of :func:`send_batches`: every pipeline written, no reply read."""
     posted = _Posted(batches, atomic)
     leases = posted.leases
-    # Connections are checked out in one global order (by node name): a call
-    # holding one host's connection while it waits for another's pool can then
-    # never wait on a call that waits for it.
     try:
-        for i in sorted(range(len(batches)), key=lambda i: batches[i][0].name):
+        for i in posted.order:
             node, commands = batches[i]
             progress.at(node, sent=False)
             try:
@@ -247,7 +248,7 @@ async def collect_batches(posted: _Posted, progress: Progress) -> List[List[Any]
     results: List[List[Any]] = [[] for _ in batches]
     failure = posted.failure
     try:
-        for i in sorted(range(len(batches)), key=lambda i: batches[i][0].name):
+        for i in posted.order:
             lease = leases[i]
             if lease is None:
                 continue
