@@ -18,7 +18,9 @@ from typing import Any, Generator, List, Mapping, Optional, Sequence, Tuple
 
 import redis.asyncio
 import redis.asyncio.cluster
+import redis.asyncio.retry
 import redis.exceptions
+from redis.backoff import NoBackoff
 
 from analytics.errors import ClosedError, HostTimeoutError, HostUnavailableError
 from analytics.plans.steps import Pause, Take
@@ -441,6 +443,9 @@ def _host_node(name: str, options: Mapping[str, Any]) -> Node:
     seconds.  A semaphore queues the calls in turn instead (within their
     deadline), in front of a pool that is never exhausted.
     """
+    # The sync client's "never retry" (see settings.py), as redis.asyncio's own
+    # kind: redis-py 8.2 converts a sync Retry with a warning per client.
+    options = dict(options, retry=redis.asyncio.retry.Retry(NoBackoff(), 0))
     client = redis.asyncio.Redis(max_connections=2 ** 31, **options)
     return Node(name, client, Gate(POOL_SIZE))
 

@@ -145,7 +145,7 @@ class _DeadlineSocket:
         return getattr(self._sock, name)
 
 
-def _hiredis_reading(conn: Any, deadline: Optional[float]) -> Optional[Callable[[int], List[Any]]]:
+def _hiredis_reading(conn: Any) -> Optional[Callable[[int, Optional[float]], List[Any]]]:
     """A function reading ``conn``'s next ``n`` replies from its hiredis reader, or ``None``.
 
     Where redis-py's hiredis parser is used on RESP2, or on RESP3 where the
@@ -153,19 +153,26 @@ def _hiredis_reading(conn: Any, deadline: Optional[float]) -> Optional[Callable[
     redis-py as it would be), its reader is asked for whole replies directly:
     ``read_response`` per reply costs several times the parsing (a bulk load
     reads one reply per command).  Each read from the socket is bounded by
-    what is left until ``deadline`` (see :func:`_read_timeout`).
+    what is left until the deadline the function is given (see
+    :func:`_read_timeout`).  The function is made once per reader (a reconnect
+    makes a new one) and kept on the connection: on a small call, making it
+    cost as much as reading the replies.
     """
     parser: Any = getattr(conn, "_parser", None)
     reader = getattr(parser, "_reader", None)
+    kept = getattr(conn, "__dict__", {})
+    made = kept.get(_READING)
+    if made is not None and made[0] is reader:
+        # redis-py may hold a reply it read ahead of us (can_read()): let it hand that over.
+        return made[1] if getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is _NOT_ENOUGH_DATA else None
     push = getattr(parser, "_hiredis_PushNotificationType", None)
     if (_NOT_ENOUGH_DATA is None or type(parser) is not _HiredisParser or reader is None
-            or (getattr(conn, "protocol", None) not in (None, 2, "2") and push is None)
-            or getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is not _NOT_ENOUGH_DATA):
+            or (getattr(conn, "protocol", None) not in (None, 2, "2") and push is None)):
         return None
     gets, waiting, failed = reader.gets, _NOT_ENOUGH_DATA, redis.exceptions.ConnectionError
     read, timeout = parser.read_from_socket, conn.socket_timeout
 
-    def replies(n: int) -> List[Any]:
+    def replies(n: int, deadline: Optional[float]) -> List[Any]:
         found: List[Any] = []
         append = found.append
         for _ in range(n):
@@ -189,7 +196,12 @@ def _hiredis_reading(conn: Any, deadline: Optional[float]) -> Optional[Callable[
             append(reply)
         return found
 
-    return replies
+    kept[_READING] = (reader, replies)
+    return replies if getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is _NOT_ENOUGH_DATA else None
+
+
+#: Where :func:`_hiredis_reading` keeps a connection's reading function.
+_READING = "_analytics_reading"
 
 
 def read_replies(conn: Any, count: int, deadline: Optional[float]) -> List[Any]:
@@ -197,9 +209,9 @@ def read_replies(conn: Any, count: int, deadline: Optional[float]) -> List[Any]:
 
     Off the hiredis path the parser reads through a :class:`_DeadlineSocket` meanwhile.
     """
-    fast = _hiredis_reading(conn, deadline)
+    fast = _hiredis_reading(conn)
     if fast is not None:
-        return fast(count)
+        return fast(count, deadline)
     one = reply_reader(conn)
     parser = getattr(conn, "_parser", None)
     holder: Any = parser if type(parser) is _HiredisParser else getattr(parser, "_buffer", None)

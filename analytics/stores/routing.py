@@ -131,7 +131,8 @@ class Topology:
     reloads = False
     #: A node that failed, while the map may still name it (clusters).
     suspect: Optional[str] = None
-    #: The one node every key maps to, if there is only one (a single host).
+    #: The one node every key maps to, if there is only one (a single host:
+    #: such a topology is never stale and never reloads).
     only: Optional[Node] = None
 
     def node_for(self, key: Any) -> Node:
@@ -459,7 +460,13 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
                     posted, ticket = ticket, None
                     yield from collect(posted)
                 if kind is Batch:
-                    if step.replies:
+                    only = topology.only
+                    if only is not None and step.replies and step.node is None and step.commands:
+                        # execute()'s commonest case, one host, without a generator
+                        # of its own: a small call's cost is mostly such overhead.
+                        answer = (yield Send([(only, step.commands)], step.atomic))[0]
+                        raise_errors(answer)
+                    elif step.replies:
                         answer = yield from execute(topology, step.commands, step.atomic, step.node, step.places)
                     else:
                         ticket = yield from post(topology, step.commands, step.places)
