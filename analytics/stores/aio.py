@@ -224,7 +224,7 @@ async def post_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
                 continue
             leases[i] = fresh
             try:
-                wire = routing.wrap(list(commands), atomic)
+                wire = routing.wrap(commands, atomic)
                 packed: List[bytes] = []
                 turn = _Turn()
                 for start in range(0, len(wire), SEND_PIECE):

@@ -160,8 +160,7 @@ def _hiredis_reading(conn: Any) -> Optional[Callable[[int, Optional[float]], Lis
     """
     parser: Any = getattr(conn, "_parser", None)
     reader = getattr(parser, "_reader", None)
-    kept = getattr(conn, "__dict__", {})
-    made = kept.get(_READING)
+    made = getattr(conn, _READING, None)
     if made is not None and made[0] is reader:
         # redis-py may hold a reply it read ahead of us (can_read()): let it hand that over.
         return made[1] if getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is _NOT_ENOUGH_DATA else None
@@ -196,7 +195,10 @@ def _hiredis_reading(conn: Any) -> Optional[Callable[[int, Optional[float]], Lis
             append(reply)
         return found
 
-    kept[_READING] = (reader, replies)
+    try:
+        setattr(conn, _READING, (reader, replies))
+    except AttributeError:
+        pass  # a connection class without room for it: made again next time
     return replies if getattr(parser, "_next_response", _NOT_ENOUGH_DATA) is _NOT_ENOUGH_DATA else None
 
 

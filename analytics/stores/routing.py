@@ -222,7 +222,7 @@ def group_commands(commands: Sequence[Command], node_for: Callable[[Any], Node]
     return list(by_node.values())
 
 
-def wrap(commands: List[Command], atomic: bool) -> List[Command]:
+def wrap(commands: Sequence[Command], atomic: bool) -> Sequence[Command]:
     """A node's pipeline as sent: in MULTI/EXEC when ``atomic``."""
     return [("MULTI",), *commands, ("EXEC",)] if atomic else commands
 
@@ -239,7 +239,7 @@ def unwrap(replies: List[Any], count: int, atomic: bool) -> List[Any]:
     if isinstance(executed, Exception):
         refused = next((r for r in replies[1:-1] if isinstance(r, Exception)), executed)
         return [refused] * count
-    return list(executed)
+    return executed if type(executed) is list else list(executed)
 
 
 def raise_errors(replies: Sequence[Any]) -> None:

@@ -87,7 +87,7 @@ def post_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
             posted.drop()
             raise
         try:
-            conn.send_packed_command(redispy.pack(conn, routing.wrap(list(commands), atomic)), check_health=False)
+            conn.send_packed_command(redispy.pack(conn, routing.wrap(commands, atomic)), check_health=False)
         except BaseException as exc:
             conn.disconnect()
             node.client.connection_pool.release(conn)
