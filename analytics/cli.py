@@ -382,9 +382,8 @@ def import_command(source: IO[str], fmt: Optional[str], skip_bad: bool) -> None:
                                            skip_bad=skip_bad)
     for bad in summary.skipped:
         click.echo("skipped %s" % bad, err=True)
-    click.echo("imported %d rows: %d day counts, %d counters (%d changed); %d bad rows skipped"
-               % (summary.applied, summary.day_rows, summary.counter_rows, summary.counters_changed,
-                  len(summary.skipped)))
+    click.echo("imported %d rows: %d day counts, %d counters set; %d bad rows skipped"
+               % (summary.applied, summary.day_rows, summary.counter_rows, len(summary.skipped)))
 
 
 # -- administration ------------------------------------------------------------

@@ -5,14 +5,13 @@ counter of a uid prefix (the backend's ``scan_day_counts`` and
 ``scan_counters``), so memory stays flat however much is stored.
 :func:`import_rows` loads rows back: day rows through ``track_metrics``
 (which rebuilds days, weeks, months and adds to the all-time counters), then
-brings each counter row's all-time count to its exported value with
-``track_count`` of the difference.  Into an empty prefix that reproduces every
-read, including counters tracked with ``track_count`` only.  Into a prefix
-holding data, day rows add to what is there and counter rows still set the
-all-time counts to the exported values.
+sets each counter row's all-time count to its exported value with
+``set_counts`` (written, never read first).  Into an empty prefix that
+reproduces every read, including counters tracked with ``track_count`` only.
+Into a prefix holding data, day rows add to what is there and counter rows
+still set the all-time counts to the exported values.
 """
 import datetime
-import itertools
 from typing import Any, Iterable, Iterator, List, Optional, Union
 
 from analytics.formats import BadRow, StoredRow
@@ -45,12 +44,11 @@ def export_pages(backend: Any, uid_prefix: str = "", start: Optional[datetime.da
 
 
 class ImportSummary:
-    """What :func:`import_rows` did: rows applied (days, counters), counters changed, bad rows skipped."""
+    """What :func:`import_rows` did: rows applied (days, counters), bad rows skipped."""
 
     def __init__(self) -> None:
         self.day_rows = 0
         self.counter_rows = 0
-        self.counters_changed = 0
         self.skipped: List[BadRow] = []
 
     @property
@@ -73,10 +71,9 @@ def import_rows(backend: Any, rows: Iterable[Union[StoredRow, BadRow]], skip_bad
     """Apply rows as :func:`analytics.formats.read_stored` yields them, in order.
 
     Each run of day rows is streamed into one ``backend.track_metrics`` call
-    (``chunk_size`` events a chunk; the backend packs the next chunk while
-    Redis applies the last); runs of counter rows are read back with
-    ``get_counts`` ``chunk_size`` at a time and moved with ``track_count``
-    where they differ.  A :class:`~analytics.formats.BadRow` raises
+    and each run of counter rows into one ``backend.set_counts`` call
+    (``chunk_size`` rows a chunk; the backend packs the next chunk while Redis
+    applies the last).  A :class:`~analytics.formats.BadRow` raises
     :class:`ImportStopped` after every row before it was applied, or with
     ``skip_bad`` is recorded in the summary and skipped.
     """
@@ -95,12 +92,9 @@ def import_rows(backend: Any, rows: Iterable[Union[StoredRow, BadRow]], skip_bad
             # A day row is already the (uid, metric, date, count) event track_metrics takes.
             summary.day_rows += backend.track_metrics(_run(row, stream, True, ended), chunk_size=chunk_size)
         else:
-            counters = _run(row, stream, False, ended)
-            while True:
-                chunk = list(itertools.islice(counters, chunk_size))
-                if not chunk:
-                    break
-                _set_counters(backend, chunk, summary)
+            summary.counter_rows += backend.set_counts(
+                ((uid, metric, count) for uid, metric, _, count in _run(row, stream, False, ended)),
+                chunk_size=chunk_size)
         row = ended[0] if ended else None
     return summary
 
@@ -115,13 +109,3 @@ def _run(first: StoredRow, stream: Iterator[Union[StoredRow, BadRow]], days: boo
         else:
             ended.append(row)
             return
-
-
-def _set_counters(backend: Any, rows: List[StoredRow], summary: ImportSummary) -> None:
-    """Bring each row's all-time counter to its count."""
-    current = backend.get_counts([(uid, metric) for uid, metric, _, _ in rows])
-    for (uid, metric, _, wanted), have in zip(rows, current):
-        if wanted != have:
-            backend.track_count(uid, metric, wanted - have)
-            summary.counters_changed += 1
-    summary.counter_rows += len(rows)

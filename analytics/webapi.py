@@ -37,7 +37,7 @@ FIELDS: Dict[str, str] = {
     "from_date": "from", "start_date": "from", "end_date": "to", "limit": "limit", "group_by": "group_by",
     "metric_identifiers": "pairs", "sync_agg": "sync_agg", "update_counter": "update_counter",
     "cursor": "cursor", "prefix": "prefix", "uid_prefix": "uid_prefix", "chunk_size": "chunk_size",
-    "events": "events",
+    "events": "events", "counts": "counts",
 }
 _EVENT_INDEX = re.compile(r"^events\[(\d+)\]: ")
 _WORD = re.compile(r"[a-z_]+")
@@ -254,6 +254,14 @@ def _sync_request(buckets_name: str) -> Encode:
         "buckets": buckets_name})
 
 
+def _counts(counts: Any, chunk_size: Any) -> Any:
+    """``set_counts``' items as JSON arrays, checked as the library checks the iterable first."""
+    check_bulk(counts, chunk_size, "counts", "(uid, metric, count)")
+    if hasattr(counts, "__aiter__"):
+        raise TypeError("counts is an async iterable: over HTTP, set_counts takes a list or another iterable")
+    return to_json(iter(counts), "counts")
+
+
 def _identifiers(a: Arguments) -> Any:
     return to_json(a["metric_identifiers"], "metric_identifiers")
 
@@ -279,6 +287,10 @@ CALLS: Dict[str, Tuple[Encode, Decode]] = {
             "uid": to_json(a["unique_identifier"], "unique_identifier"), "metric": to_json(a["metric"], "metric"),
             "inc": to_json(a["inc_amt"], "inc_amt")}),
         lambda body: body["count"]),
+    "set_counts": (
+        lambda a: Request("PUT", "/v1/counters", params={"chunk_size": query(a["chunk_size"], "chunk_size")},
+                          body={"counts": _counts(a["counts"], a["chunk_size"])}),
+        lambda body: body["set"]),
     "set_metric_by_day": (
         lambda a: Request("PUT", "/v1/days", body={
             "uid": to_json(a["unique_identifier"], "unique_identifier"), "metric": to_json(a["metric"], "metric"),

@@ -90,6 +90,7 @@ sync_date = st.one_of(date_ok, datetime_ok, junk.filter(lambda value: not isinst
 event = st.tuples(one_uid, one_metric, st.one_of(st.none(), date)) | st.tuples(
     one_uid, one_metric, st.one_of(st.none(), date), amount)
 events = st.one_of(st.lists(event, max_size=4), st.lists(junk, max_size=2), junk)
+counts = st.one_of(st.lists(st.tuples(one_uid, one_metric, amount), max_size=4), st.lists(junk, max_size=2), junk)
 flag = st.one_of(st.booleans(), junk)
 pairs = st.one_of(st.lists(st.tuples(uid_ok, metric_ok), max_size=3), st.lists(junk, max_size=3), junk)
 group = st.one_of(group_ok, junk)
@@ -106,6 +107,7 @@ METHODS = {
     # here every batch of events fits in one chunk.
     "track_metrics": dict(events=events, chunk_size=st.one_of(st.integers(min_value=5, max_value=10 ** 6), amount)),
     "track_count": dict(unique_identifier=one_uid, metric=one_metric, inc_amt=amount),
+    "set_counts": dict(counts=counts, chunk_size=st.one_of(st.integers(min_value=5, max_value=10 ** 6), amount)),
     "set_metric_by_day": dict(unique_identifier=uid, metric=metric, date=date, count=amount,
                               sync_agg=flag, update_counter=flag),
     "sync_agg_metric": dict(unique_identifier=uid, metric=metric, start_date=sync_date, end_date=sync_date),

@@ -155,7 +155,7 @@ def test_import_a_plain_events_csv_adds_up(url, backend, tmp_path):
     source.write_text("user:1,likes,2026-11-23,2\nuser:1,likes,2026-11-23,3\nuser:2,likes,2026-11-30,1\n")
     done = invoke(["--url", url, "import", str(source)])
     assert done.exit_code == 0
-    assert done.stdout == "imported 3 rows: 3 day counts, 0 counters (0 changed); 0 bad rows skipped\n"
+    assert done.stdout == "imported 3 rows: 3 day counts, 0 counters set; 0 bad rows skipped\n"
     assert backend.get_metric_by_day("user:1", "likes", DAY, limit=1)[1] == {"2026-11-23": 5}
     assert backend.get_metric_by_week("user:2", "likes", DAY, limit=2)[1] == {"2026-11-23": 0, "2026-11-30": 1}
     assert backend.get_counts([("user:1", "likes"), ("user:2", "likes")]) == [5, 1]
@@ -165,7 +165,7 @@ def test_import_reads_standard_input_and_ndjson(url, backend):
     rows = [{"uid": "u", "metric": "m", "date": "2026-11-23", "count": 2},
             {"uid": "u", "metric": "m", "date": None, "count": 10}]
     done = invoke(["--url", url, "import", "-"], input="".join(json.dumps(row) + "\n" for row in rows))
-    assert done.stdout == "imported 2 rows: 1 day counts, 1 counters (1 changed); 0 bad rows skipped\n"
+    assert done.stdout == "imported 2 rows: 1 day counts, 1 counters set; 0 bad rows skipped\n"
     assert backend.get_count("u", "m") == 10
     assert backend.get_count("u", "m", DAY, DAY) == 2
 
@@ -202,7 +202,7 @@ def test_skip_bad_reports_and_goes_on(url, backend, tmp_path):
         "skipped line 10: metric must be a non-empty text, got ''",
         "skipped line 11: count must be an integer, got 'many'",
         "skipped line 12: expected 4 fields (uid,metric,date,count), got 2"]
-    assert done.stdout == "imported 7 rows: 6 day counts, 1 counters (1 changed); 4 bad rows skipped\n"
+    assert done.stdout == "imported 7 rows: 6 day counts, 1 counters set; 4 bad rows skipped\n"
     assert backend.get_counts([("u%d" % i, "m") for i in range(1, 10)]) == [1, 1, 1, 1, 1, 0, 1, 5, 0]
 
 
@@ -270,7 +270,7 @@ def test_importing_counters_brings_them_to_the_exported_value(url, backend, tmp_
     source = tmp_path / "counters.csv"
     source.write_text("uid,metric,date,count\nu,m,,3\nv,m,,4\n")
     done = invoke(["--url", url, "import", str(source)])
-    assert done.stdout == "imported 2 rows: 0 day counts, 2 counters (2 changed); 0 bad rows skipped\n"
+    assert done.stdout == "imported 2 rows: 0 day counts, 2 counters set; 0 bad rows skipped\n"
     assert backend.get_counts([("u", "m"), ("v", "m")]) == [3, 4]
 
 

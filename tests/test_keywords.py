@@ -23,6 +23,7 @@ CALLS = {
     "track_metric": ("u", "m", D),
     "track_metrics": ([("u", "m", D)],),
     "track_count": ("u", "m"),
+    "set_counts": ([("u", "m", 3)],),
     "set_metric_by_day": ("u", "m", D, 3),
     "sync_agg_metric": ("u", "m", D, D),
     "sync_week_metric": ("u", "m", D, D),

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 import compat_replay as cr
+from analytics.backends.http import HTTP
 from servers import RedisServer, free_port
 from service_servers import ROOT, Service, serve_settings
 
@@ -71,6 +72,7 @@ ENDPOINTS = [
     ("POST", "/v1/events", {"json": {"uid": "u", "metric": "m", "date": "2026-11-23"}}, "write"),
     ("POST", "/v1/counters", {"json": {"uid": "u", "metric": "m"}}, "write"),
     ("GET", "/v1/counters", {}, "read"),
+    ("PUT", "/v1/counters", {"json": {"counts": [["u", "m", 3]]}}, "write"),
     ("PUT", "/v1/days", {"json": {"uid": "u", "metric": "m", "date": "2026-11-23", "count": 2}}, "write"),
     ("GET", "/v1/days", {}, "read"),
     ("POST", "/v1/sync", {"json": {"uid": "u", "metric": "m", "from": "2026-11-01", "to": "2026-11-30"}}, "write"),
@@ -278,6 +280,27 @@ def test_corrections_syncs_counters_listings_and_clearing(api):
     assert walk(api, "/v1/uids", "uids") == []
 
 
+def test_counts_are_set_as_arrays_or_objects_through_the_http_backend_too(api, service):
+    api.post("/v1/events", json={"uid": "user:1", "metric": "a", "date": "2026-11-23", "inc": 2})
+    put = api.put("/v1/counters", json={"counts": [["user:1", "a", 40], {"uid": "user:2", "metric": "b", "count": 7}]})
+    assert put.json() == {"set": 2}
+    assert api.post("/v1/counts", json={"pairs": [["user:1", "a"], ["user:2", "b"]]}).json()["counts"] == [
+        {"uid": "user:1", "metric": "a", "count": 40}, {"uid": "user:2", "metric": "b", "count": 7}]
+    # The day it counted is left as it was.
+    assert api.get("/v1/counts", params={"uid": "user:1", "metric": "a", "from": "2026-11-23",
+                                         "to": "2026-11-23"}).json()["counts"][0]["count"] == 2
+    backend = HTTP({"url": service.url, "token": TOKENS["write"]})
+    try:
+        assert backend.set_counts((("user:%d" % i, "c", i) for i in range(30)), chunk_size=7) == 30
+        assert backend.get_counts([("user:%d" % i, "c") for i in range(30)]) == list(range(30))
+        with pytest.raises(ValueError, match=r"counts\[8\]: metric must not be None"):
+            backend.set_counts([("user:%d" % i, "d", 5) for i in range(8)] + [("user:9", None, 5)], chunk_size=4)
+        # As in the library: the chunks before the bad item's own are set.
+        assert backend.get_counts([("user:%d" % i, "d") for i in range(9)]) == [5] * 8 + [0]
+    finally:
+        backend.close()
+
+
 def walk(api, path, key, **params):
     """Every item of a listing, page after page until the cursor is back at "0"."""
     items, cursor = [], "0"
@@ -353,6 +376,12 @@ BAD = [
     ("GET", "/v1/counts", {"params": {"uid": ["u%d" % i for i in range(18)], "metric": ["a", "b", "c"],
                                       "from": "2684-12-26", "to": "0048-02-11"}}, "ValueError", "pairs"),
     ("GET", "/v1/uids", {"params": {"count": 0}}, "ValueError", "count"),
+    ("PUT", "/v1/counters", {"json": [["u", "m", 3]]}, "TypeError", "body"),
+    ("PUT", "/v1/counters", {"json": {"counts": "u,m,3"}}, "TypeError", "counts"),
+    ("PUT", "/v1/counters", {"json": {"counts": [["u", "m", 3], ["u", "m", 2 ** 63]]}}, "ValueError", "counts"),
+    ("PUT", "/v1/counters", {"json": {"counts": [["u", "m", 3], {"uid": "u", "metric": "m"}]}}, "TypeError",
+     "count"),
+    ("PUT", "/v1/counters", {"json": {"counts": [["u", "m", 3], ["", "m", 1]]}}, "ValueError", "counts"),
     ("GET", "/v1/uids", {"params": {"cursor": "zzz"}}, "ValueError", "cursor"),
     ("GET", "/v1/days", {"params": {"cursor": "9-0"}}, "ValueError", "cursor"),
     ("GET", "/v1/metrics", {}, "TypeError", "uid"),

@@ -133,6 +133,7 @@ class BaseAnalyticsBackend:
     track_metric = _contract(plans.track_metric)
     track_metrics = _contract(plans.track_metrics)
     track_count = _contract(plans.track_count)
+    set_counts = _contract(plans.set_counts)
     set_metric_by_day = _contract(plans.set_metric_by_day)
     sync_agg_metric = _contract(plans.sync_agg_metric)
     sync_week_metric = _contract(plans.sync_week_metric)

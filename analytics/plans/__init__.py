@@ -23,7 +23,7 @@ from analytics.plans.uniques import (
     track_uniques,
 )
 from analytics.plans.writes import (
-    set_metric_by_day, sync_agg_metric, sync_month_metric, sync_week_metric, track_count, track_metric,
+    set_counts, set_metric_by_day, sync_agg_metric, sync_month_metric, sync_week_metric, track_count, track_metric,
     track_metrics,
 )
 
@@ -31,7 +31,7 @@ from analytics.plans.writes import (
 CALLS = {
     plan.__name__: plan
     for plan in (
-        track_metric, track_metrics, track_count, set_metric_by_day, sync_agg_metric, sync_week_metric,
+        track_metric, track_metrics, track_count, set_counts, set_metric_by_day, sync_agg_metric, sync_week_metric,
         sync_month_metric, clear_all, get_metric_by_day, get_metric_by_week, get_metric_by_month,
         get_metric_by_year, get_metric_by_hour, get_metrics, get_count, get_counts, track_unique, track_uniques,
         get_unique_by_hour, get_unique_by_day, get_unique_by_week, get_unique_by_month, get_unique_count,

@@ -99,13 +99,14 @@ def _event(event: Any) -> Tuple[Any, Any, Any, Any]:
     return (event[0], event[1], event[2], event[3] if len(event) == 4 else 1)
 
 
-def check_bulk(events: Any, chunk_size: Any) -> int:
-    """``chunk_size``, checked with the shape of ``events`` before a bulk load starts."""
+def check_bulk(events: Any, chunk_size: Any, what: str = "events", shape: str = "(uid, metric, date[, inc_amt])"
+               ) -> int:
+    """``chunk_size``, checked with the shape of ``events`` (argument ``what``) before a bulk call starts."""
     size = arguments.integer(chunk_size, "chunk_size")
     if size < 1:
         raise ValueError("chunk_size must be at least 1, got %r" % (size,))
     if isinstance(events, (str, bytes, Mapping)) or not (hasattr(events, "__iter__") or hasattr(events, "__aiter__")):
-        raise TypeError("events must be an iterable of (uid, metric, date[, inc_amt]) tuples, got %r" % (events,))
+        raise TypeError("%s must be an iterable of %s tuples, got %r" % (what, shape, events))
     return size
 
 
@@ -246,6 +247,53 @@ def track_count(ks: Keyspace, unique_identifier: Any, metric: Any, inc_amt: int 
     """Add ``inc_amt`` to the all-time count only; returns the new count."""
     key = schema.counter_key(ks.prefix, arguments.one_uid(unique_identifier), arguments.one_metric(metric))
     return (yield Batch([("INCRBY", key, arguments.integer(inc_amt, "inc_amt"))]))[0]
+
+
+def set_counts(ks: Keyspace, counts: Iterable[Sequence[Any]], chunk_size: int = 10000) -> Plan[int]:
+    """Replace all-time counts: each ``(uid, metric, count)`` becomes that pair's count; returns how many were given.
+
+    The day, week and month counts are left as they are: this is what restoring
+    a backup needs (``analytics import`` sets the exported counters with it),
+    and what repairs a counter.  Each count is written with one ``SET``, without
+    reading anything first.  ``counts`` may be any iterable (on the asyncio
+    backend, an async iterable too), read ``chunk_size`` items at a time and
+    sent as one pipeline per host per chunk; a pair given twice keeps its last
+    count.  An invalid item raises ``TypeError`` or ``ValueError`` naming its
+    index (``counts[i]: ...``) before anything of its chunk is sent, every
+    earlier chunk applied.
+    """
+    size = check_bulk(counts, chunk_size, "counts", "(uid, metric, count)")
+    stream = input_stream(counts)
+    done = 0
+    while True:
+        latest: Dict[str, int] = {}
+        taken = yield from read_chunk(stream, size, done,
+                                      lambda piece, first: merge_counts(latest, ks.prefix, piece, first))
+        if taken:
+            yield Batch([("SET", key, count) for key, count in latest.items()], atomic=False, replies=False)
+            done += taken
+        if taken < size:
+            return done
+
+
+def merge_counts(latest: Dict[str, int], prefix: str, items: List[Any], first_index: int) -> None:
+    """Note each ``(uid, metric, count)`` of ``items`` in ``latest`` (counter key -> count), checking each.
+
+    Raises on the first invalid one, naming its index.
+    """
+    counter_key = schema.counter_key
+    for index, item in enumerate(items, first_index):
+        try:
+            if type(item) is not tuple or len(item) != 3:
+                if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 3:
+                    raise TypeError("a count must be a (uid, metric, count) tuple, got %r" % (item,))
+            uid, name = arguments.event_names(item[0], item[1])
+            count = item[2]
+            if type(count) is not int or not arguments.INT64_MIN <= count <= arguments.INT64_MAX:
+                count = arguments.integer(count, "count")
+        except (TypeError, ValueError) as exc:
+            raise type(exc)("counts[%d]: %s" % (index, exc)) from None
+        latest[counter_key(prefix, uid, name)] = count
 
 
 def set_metric_by_day(ks: Keyspace, unique_identifier: Any, metric: Any, date: DateLike, count: int,

@@ -259,6 +259,10 @@ EVENT: Spec = {"uid": ("unique_identifier", PLAIN, True), "metric": ("metric", P
                "date": ("date", DATE, False), "inc": ("inc_amt", PLAIN, False)}
 
 
+COUNT: Spec = {"uid": ("unique_identifier", PLAIN, True), "metric": ("metric", PLAIN, True),
+               "count": ("count", PLAIN, True)}
+
+
 class Api:
     """The endpoints, bound to one backend."""
 
@@ -332,6 +336,22 @@ class Api:
             "uid": ("unique_identifier", PLAIN, True), "metric": ("metric", PLAIN, True),
             "inc": ("inc_amt", PLAIN, False)}))
         return JSON({"count": count})
+
+    async def put_counters(self, request: Request) -> Response:
+        found = params(request, {"chunk_size": "int"})
+        bound_page(found, "chunk_size")
+        body = await read_json(request, self.max_body)
+        items = fields(body, {"counts": ("counts", PLAIN, True)})["counts"]
+        if not isinstance(items, list):
+            raise field_error(TypeError, "counts", "counts must be an array of [uid, metric, count] arrays or "
+                                                   "{uid, metric, count} objects")
+        if len(items) > MAX_INCREMENTS:
+            raise ApiError(413, "more than %d counts in one body; split it" % MAX_INCREMENTS)
+        counts = [tuple(item) if isinstance(item, list) else
+                  tuple(fields(item, COUNT, "counts[%d]" % index).values()) if isinstance(item, dict) else item
+                  for index, item in enumerate(items)]
+        done = await self.backend.set_counts(counts, **found)
+        return JSON({"set": done})
 
     async def put_days(self, request: Request) -> Response:
         body = await read_json(request, self.max_body)
@@ -577,6 +597,7 @@ def create_app(backend: Any, tokens: Optional[Tokens] = None, max_body: int = DE
         ("/v1/events", "POST", api.post_events, "write"),
         ("/v1/counters", "POST", api.post_counters, "write"),
         ("/v1/counters", "GET", api.get_counters, "read"),
+        ("/v1/counters", "PUT", api.put_counters, "write"),
         ("/v1/days", "PUT", api.put_days, "write"),
         ("/v1/days", "GET", api.get_days, "read"),
         ("/v1/sync", "POST", api.post_sync, "write"),

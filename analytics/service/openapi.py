@@ -143,6 +143,17 @@ def document() -> Dict[str, Any]:
                               answers(obj({"count": {"type": "integer"}}, ["count"]), *WRITE),
                               requestBody=json_body(obj({"uid": NAME, "metric": NAME, "inc": INT64}, ["uid", "metric"]),
                                                     {"uid": "user:1234", "metric": "logins", "inc": 1})),
+            "put": operation("Set all-time counts (set_counts): day, week and month counts are left alone", "write",
+                             answers(obj({"set": {"type": "integer"}}, ["set"]), *WRITE),
+                             parameters=[query("chunk_size", PAGE, "Counts per pipeline (default 10000): an "
+                                                                   "invalid one leaves the chunks before its own set.")],
+                             requestBody=json_body(
+                                 obj({"counts": {"type": "array", "items": {"oneOf": [
+                                     {"type": "array", "items": {}, "minItems": 3, "maxItems": 3},
+                                     obj({"uid": NAME, "metric": NAME, "count": INT64}, ["uid", "metric", "count"])]}}},
+                                     ["counts"]),
+                                 {"counts": [["user:1234", "logins", 12], {"uid": "user:5", "metric": "logins",
+                                                                            "count": 3}]})),
             "get": operation("One page of all-time counters (scan_counters)", "read",
                              answers(listing("counters", obj({"uid": {"type": "string"}, "metric": {"type": "string"},
                                                               "count": {"type": "integer"}},
