@@ -375,11 +375,11 @@ def import_command(source: IO[str], fmt: Optional[str], skip_bad: bool) -> None:
     err = sys.stderr
     size = _file_size(source) if _terminal(err) else None
     if size is None:
-        summary = transfer.import_rows(backend, formats.read_stored(source, fmt), skip_bad=skip_bad)
+        summary = transfer.import_pages(backend, formats.read_stored_pages(source, fmt), skip_bad=skip_bad)
     else:
         with click.progressbar(length=size, label="importing", file=err) as bar:
-            summary = transfer.import_rows(backend, formats.read_stored(_lines_with_progress(source, bar), fmt),
-                                           skip_bad=skip_bad)
+            pages = formats.read_stored_pages(_lines_with_progress(source, bar), fmt)
+            summary = transfer.import_pages(backend, pages, skip_bad=skip_bad)
     for bad in summary.skipped:
         click.echo("skipped %s" % bad, err=True)
     click.echo("imported %d rows: %d day counts, %d counters set; %d bad rows skipped"

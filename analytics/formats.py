@@ -15,12 +15,16 @@ Two kinds of rows:
 """
 import csv
 import datetime
+import itertools
 import json
+import operator
 from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 SERIES_HEADER = ("date", "uid", "metric", "count")
 STORED_HEADER = ("uid", "metric", "date", "count")
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+#: Rows an import reads and checks at a time.
+PAGE = 1000
 
 SeriesRow = Tuple[str, str, str, int]
 #: ``(uid, metric, day, count)``; ``day`` is ``None`` for an all-time counter.
@@ -116,6 +120,12 @@ def read_stored(lines: Iterable[str], fmt: Optional[str] = None) -> Iterator[Uni
     non-blank line starts with ``{``).  A CSV may start with the
     ``uid,metric,date,count`` header or go straight to the rows.
     """
+    return itertools.chain.from_iterable(read_stored_pages(lines, fmt))
+
+
+def read_stored_pages(lines: Iterable[str], fmt: Optional[str] = None, page: int = PAGE
+                      ) -> Iterator[List[Union[StoredRow, BadRow]]]:
+    """:func:`read_stored`'s rows, a list of about ``page`` of them at a time (a bulk import's fast path)."""
     stream = iter(lines)
     first = None
     for first in stream:
@@ -132,44 +142,75 @@ def read_stored(lines: Iterable[str], fmt: Optional[str] = None) -> Iterator[Uni
         yield first
         yield from stream
 
-    reader = _read_ndjson if fmt == "ndjson" else _read_csv
-    yield from reader(rejoined())
+    if fmt == "ndjson":
+        rows = _read_ndjson(rejoined())
+        while True:
+            piece = list(itertools.islice(rows, page))
+            if not piece:
+                return
+            yield piece
+    else:
+        yield from _csv_pages(rejoined(), page)
 
 
-def _read_csv(lines: Iterable[str]) -> Iterator[Union[StoredRow, BadRow]]:
+def _csv_pages(lines: Iterable[str], page: int) -> Iterator[List[Union[StoredRow, BadRow]]]:
     reader = csv.reader(lines)
     known: Dict[str, datetime.date] = {}
+    uids, metrics, counts = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(3)
+    while True:
+        start = reader.line_num
+        records = list(itertools.islice(reader, page))
+        if not records:
+            return
+        # A file of millions of rows is read a page at a time in one comprehension,
+        # checked in C; a page with anything else in it (the header, a date not
+        # seen before, a bad row) is read again row by row, as it always was.
+        try:
+            rows: Optional[List[Union[StoredRow, BadRow]]] = [
+                (uid, metric, known[date_text] if date_text else None, int(count_text))
+                for uid, metric, date_text, count_text in records]
+        except (ValueError, KeyError):
+            rows = None
+        if (rows is None or not all(map(uids, rows)) or not all(map(metrics, rows))
+                or max(map(counts, rows)) > INT64_MAX or min(map(counts, rows)) < INT64_MIN):
+            rows = list(_csv_rows(records, start, known))
+        yield rows
+
+
+def _csv_rows(records: List[List[str]], start: int, known: Dict[str, datetime.date]
+              ) -> Iterator[Union[StoredRow, BadRow]]:
+    """The rows of CSV ``records`` read one by one, the first having started after line ``start``."""
     header = list(STORED_HEADER)
-    # The loop runs once per row of files of millions of rows: the common case
-    # (a known date, a valid count) takes one dictionary lookup and one int() only.
-    for fields in reader:
+    line = start
+    for fields in records:
+        # A quoted field may hold line breaks: each moves the next record's line on.
+        line += 1 + sum(field.count("\n") for field in fields)
         try:
             uid, metric, date_text, count_text = fields
         except ValueError:
             if fields:
-                yield BadRow(reader.line_num, "expected 4 fields (uid,metric,date,count), got %d" % len(fields))
+                yield BadRow(line, "expected 4 fields (uid,metric,date,count), got %d" % len(fields))
             continue
         try:
             day = known[date_text]
         except KeyError:
             day = None
             if date_text:
-                if reader.line_num == 1 and fields == header:
+                if line == 1 and fields == header:
                     continue
                 day = _new_date(known, date_text)
                 if day is None:
-                    yield BadRow(reader.line_num,
-                                 "date must be YYYY-MM-DD or empty (an all-time counter), got %r" % date_text)
+                    yield BadRow(line, "date must be YYYY-MM-DD or empty (an all-time counter), got %r" % date_text)
                     continue
         try:
             count = int(count_text)
         except ValueError:
-            yield BadRow(reader.line_num, "count must be an integer, got %r" % count_text)
+            yield BadRow(line, "count must be an integer, got %r" % count_text)
             continue
         if uid and metric and INT64_MIN <= count <= INT64_MAX:
             yield (uid, metric, day, count)
         else:
-            yield _checked(reader.line_num, uid, metric, day, count)
+            yield _checked(line, uid, metric, day, count)
 
 
 def _new_date(known: Dict[str, datetime.date], text: str) -> Optional[datetime.date]:

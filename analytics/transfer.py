@@ -3,7 +3,7 @@
 :func:`export_pages` walks every stored day count and then every all-time
 counter of a uid prefix (the backend's ``scan_day_counts`` and
 ``scan_counters``), so memory stays flat however much is stored.
-:func:`import_rows` loads rows back: day rows through ``track_metrics``
+:func:`import_pages` loads rows back: day rows through ``track_metrics``
 (which rebuilds days, weeks, months and adds to the all-time counters), then
 sets each counter row's all-time count to its exported value with
 ``set_counts`` (written, never read first).  Into an empty prefix that
@@ -12,7 +12,9 @@ Into a prefix holding data, day rows add to what is there and counter rows
 still set the all-time counts to the exported values.
 """
 import datetime
-from typing import Any, Iterable, Iterator, List, Optional, Union
+import itertools
+import operator
+from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
 
 from analytics.formats import BadRow, StoredRow
 
@@ -44,7 +46,7 @@ def export_pages(backend: Any, uid_prefix: str = "", start: Optional[datetime.da
 
 
 class ImportSummary:
-    """What :func:`import_rows` did: rows applied (days, counters), bad rows skipped."""
+    """What :func:`import_pages` did: rows applied (days, counters), bad rows skipped."""
 
     def __init__(self) -> None:
         self.day_rows = 0
@@ -66,9 +68,9 @@ class ImportStopped(ValueError):
         self.summary = summary
 
 
-def import_rows(backend: Any, rows: Iterable[Union[StoredRow, BadRow]], skip_bad: bool = False,
-                chunk_size: int = CHUNK) -> ImportSummary:
-    """Apply rows as :func:`analytics.formats.read_stored` yields them, in order.
+def import_pages(backend: Any, pages: Iterable[List[Union[StoredRow, BadRow]]], skip_bad: bool = False,
+                 chunk_size: int = CHUNK) -> ImportSummary:
+    """Apply rows as :func:`analytics.formats.read_stored_pages` yields them, in order.
 
     Each run of day rows is streamed into one ``backend.track_metrics`` call
     and each run of counter rows into one ``backend.set_counts`` call
@@ -78,34 +80,67 @@ def import_rows(backend: Any, rows: Iterable[Union[StoredRow, BadRow]], skip_bad
     ``skip_bad`` is recorded in the summary and skipped.
     """
     summary = ImportSummary()
-    stream = iter(rows)
-    row: Optional[Union[StoredRow, BadRow]] = next(stream, None)
-    while row is not None:
-        if isinstance(row, BadRow):
+    pieces = _pieces(pages)
+    piece: Optional[Tuple[str, List[Any]]] = next(pieces, None)
+    while piece is not None:
+        kind, rows = piece
+        if kind == BAD:
             if not skip_bad:
-                raise ImportStopped(row, summary)
-            summary.skipped.append(row)
-            row = next(stream, None)
+                raise ImportStopped(rows[0], summary)
+            summary.skipped += rows
+            piece = next(pieces, None)
             continue
-        ended: List[Union[StoredRow, BadRow]] = []
-        if row[2] is not None:
+        ended: List[Tuple[str, List[Any]]] = []
+        run = itertools.chain.from_iterable(_run(piece, pieces, ended))
+        if kind == DAYS:
             # A day row is already the (uid, metric, date, count) event track_metrics takes.
-            summary.day_rows += backend.track_metrics(_run(row, stream, True, ended), chunk_size=chunk_size)
+            summary.day_rows += backend.track_metrics(run, chunk_size=chunk_size)
         else:
             summary.counter_rows += backend.set_counts(
-                ((uid, metric, count) for uid, metric, _, count in _run(row, stream, False, ended)),
-                chunk_size=chunk_size)
-        row = ended[0] if ended else None
+                ((uid, metric, count) for uid, metric, _, count in run), chunk_size=chunk_size)
+        piece = ended[0] if ended else None
     return summary
 
 
-def _run(first: StoredRow, stream: Iterator[Union[StoredRow, BadRow]], days: bool,
-         ended: List[Union[StoredRow, BadRow]]) -> Iterator[StoredRow]:
-    """``first`` and the rows after it of its kind (day or counter rows); the row ending the run goes in ``ended``."""
-    yield first
-    for row in stream:
-        if type(row) is tuple and (row[2] is not None) is days:
-            yield row
+DAYS, COUNTERS, BAD = "days", "counters", "bad"
+_dates = operator.itemgetter(2)
+
+
+def _pieces(pages: Iterable[List[Union[StoredRow, BadRow]]]) -> Iterator[Tuple[str, List[Any]]]:
+    """Each page cut where its rows change kind: ``(DAYS | COUNTERS | BAD, rows)``; a bad row is a piece alone."""
+    for page in pages:
+        try:
+            dates = list(map(_dates, page))
+        except TypeError:  # a BadRow is no tuple
+            dates = None
+        if dates is not None and None not in dates:
+            yield DAYS, page  # nearly every page
+        elif dates is not None and dates.count(None) == len(dates):
+            yield COUNTERS, page
         else:
-            ended.append(row)
+            yield from _cut(page)
+
+
+def _cut(page: List[Union[StoredRow, BadRow]]) -> Iterator[Tuple[str, List[Any]]]:
+    kind: Optional[str] = None
+    rows: List[Any] = []
+    for row in page:
+        now = BAD if isinstance(row, BadRow) else DAYS if row[2] is not None else COUNTERS
+        if rows and (now != kind or now == BAD):
+            yield kind, rows  # type: ignore[misc]
+            rows = []
+        kind = now
+        rows.append(row)
+    if rows:
+        yield kind, rows  # type: ignore[misc]
+
+
+def _run(first: Tuple[str, List[Any]], pieces: Iterator[Tuple[str, List[Any]]],
+         ended: List[Tuple[str, List[Any]]]) -> Iterator[List[Any]]:
+    """The rows of ``first`` and of the pieces after it of its kind; the piece ending the run goes in ``ended``."""
+    yield first[1]
+    for piece in pieces:
+        if piece[0] != first[0]:
+            ended.append(piece)
             return
+        yield piece[1]
