@@ -395,6 +395,8 @@ def prepare(name: str, arguments: Arguments, asynchronous: bool) -> Tuple[Reques
     A bulk load's events are checked as the library checks them before any is
     read (``track_metrics``' own check), then streamed as they are read.
     """
+    if name not in CALLS:
+        raise NotImplementedError("%s is not part of the service's API v1: call it on a Redis backend" % name)
     request = CALLS[name][0](arguments)
     if request.events is not None:
         events = request.events

@@ -4,6 +4,8 @@ Tokens and scopes on every endpoint, every kind of error answer (400s leave
 every Redis host unchanged), the shapes of the answers, NDJSON semantics, the
 OpenAPI document and the docs page, CORS, and that tokens never reach the log.
 """
+import asyncio
+import datetime
 import hashlib
 import json
 import os
@@ -14,6 +16,7 @@ import httpx
 import pytest
 
 import compat_replay as cr
+from analytics.aio.backends.http import HTTP as AsyncHTTP
 from analytics.backends.http import HTTP
 from servers import RedisServer, free_port
 from service_servers import ROOT, Service, serve_settings
@@ -299,6 +302,28 @@ def test_counts_are_set_as_arrays_or_objects_through_the_http_backend_too(api, s
         assert backend.get_counts([("user:%d" % i, "d") for i in range(9)]) == [5] * 8 + [0]
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("name, args", [
+    ("get_metric_by_year", ("u", "m", datetime.date(2026, 1, 1))),
+    ("get_metric_by_hour", ("u", "m", datetime.date(2026, 1, 1))),
+    ("track_unique", ("u", "m", "member")),
+    ("get_unique_count", ("u", "m", datetime.date(2026, 1, 1), datetime.date(2026, 1, 2))),
+])
+def test_calls_outside_api_v1_say_so_on_both_http_backends(service, name, args):
+    backend = HTTP({"url": service.url, "token": TOKENS["write"]})
+    try:
+        with pytest.raises(NotImplementedError, match="%s is not part of the service's API v1" % name):
+            getattr(backend, name)(*args)
+    finally:
+        backend.close()
+
+    async def on_asyncio():
+        async with AsyncHTTP({"url": service.url, "token": TOKENS["write"]}) as twin:
+            with pytest.raises(NotImplementedError, match="%s is not part of the service's API v1" % name):
+                await getattr(twin, name)(*args)
+
+    asyncio.run(on_asyncio())
 
 
 def walk(api, path, key, **params):
