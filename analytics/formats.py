@@ -24,7 +24,7 @@ SERIES_HEADER = ("date", "uid", "metric", "count")
 STORED_HEADER = ("uid", "metric", "date", "count")
 INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 #: Rows an import reads and checks at a time.
-PAGE = 1000
+PAGE = 100
 
 SeriesRow = Tuple[str, str, str, int]
 #: ``(uid, metric, day, count)``; ``day`` is ``None`` for an all-time counter.

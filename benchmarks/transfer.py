@@ -14,9 +14,10 @@ Then, in alternating rounds, with medians and their ratio:
   Rate: rows written per second.
 * **import**: ``analytics import`` of that export into an empty database against
   ``track_metrics`` called directly with the same day rows already in memory.
-  The command also parses the file and brings every all-time counter to its
-  exported value (one ``get_counts`` per chunk of counter rows), which the
-  baseline does not.  Rate: day rows per second.  The **events** row imports
+  The command also parses the file and sets every all-time counter to its
+  exported value (``set_counts``), which the baseline does not; it runs with
+  Python's cycle collector made rarer (see ``analytics.transfer``), the
+  baseline with the process's own settings.  Rate: day rows per second.  The **events** row imports
   the same day rows as a plain CSV of events, without counter rows: the
   parsing alone.
 

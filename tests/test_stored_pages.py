@@ -1,5 +1,6 @@
 """Import files read a page at a time: the fast path and the row-by-row one give the same rows and line numbers."""
 import datetime
+import gc
 import io
 import itertools
 
@@ -85,3 +86,20 @@ def test_runs_cross_pages_and_a_bad_row_stops_after_every_row_before_it():
     assert [bad.line for bad in summary.skipped] == [7]
     assert skipping.calls[-1] == ("track_metrics", [("g", "m", D1, 6)])
     assert (summary.day_rows, summary.counter_rows) == (5, 2)
+
+
+def test_the_collector_runs_rarely_during_an_import_and_as_before_after_it():
+    before = gc.get_threshold()
+    seen = []
+
+    class Watching(Recorder):
+        def track_metrics(self, events, chunk_size):
+            seen.append(gc.get_threshold())
+            return super().track_metrics(events, chunk_size)
+
+    transfer.import_pages(Watching(), read_stored_pages(io.StringIO("a,m,2026-03-01,1\n")))
+    assert seen == [(before[0] * 100,) + before[1:]]
+    assert gc.get_threshold() == before
+    with pytest.raises(transfer.ImportStopped):
+        transfer.import_pages(Watching(), read_stored_pages(io.StringIO("a,m,2026-03-01,1\nb,m,x,1\n")))
+    assert gc.get_threshold() == before
