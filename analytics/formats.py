@@ -18,7 +18,7 @@ import datetime
 import itertools
 import json
 import operator
-from typing import IO, Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 SERIES_HEADER = ("date", "uid", "metric", "count")
 STORED_HEADER = ("uid", "metric", "date", "count")
@@ -156,7 +156,9 @@ def read_stored_pages(lines: Iterable[str], fmt: Optional[str] = None, page: int
 def _csv_pages(lines: Iterable[str], page: int) -> Iterator[List[Union[StoredRow, BadRow]]]:
     reader = csv.reader(lines)
     known: Dict[str, datetime.date] = {}
-    uids, metrics, counts = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(3)
+    uids: Callable[[Any], Any] = operator.itemgetter(0)
+    metrics: Callable[[Any], Any] = operator.itemgetter(1)
+    counts: Callable[[Any], Any] = operator.itemgetter(3)
     while True:
         start = reader.line_num
         records = list(itertools.islice(reader, page))
@@ -166,15 +168,16 @@ def _csv_pages(lines: Iterable[str], page: int) -> Iterator[List[Union[StoredRow
         # checked in C; a page with anything else in it (the header, a date not
         # seen before, a bad row) is read again row by row, as it always was.
         try:
-            rows: Optional[List[Union[StoredRow, BadRow]]] = [
+            fast: Optional[List[Union[StoredRow, BadRow]]] = [
                 (uid, metric, known[date_text] if date_text else None, int(count_text))
                 for uid, metric, date_text, count_text in records]
         except (ValueError, KeyError):
-            rows = None
-        if (rows is None or not all(map(uids, rows)) or not all(map(metrics, rows))
-                or max(map(counts, rows)) > INT64_MAX or min(map(counts, rows)) < INT64_MIN):
-            rows = list(_csv_rows(records, start, known))
-        yield rows
+            fast = None
+        if (fast is None or not all(map(uids, fast)) or not all(map(metrics, fast))
+                or max(map(counts, fast)) > INT64_MAX or min(map(counts, fast)) < INT64_MIN):
+            yield list(_csv_rows(records, start, known))
+        else:
+            yield fast
 
 
 def _csv_rows(records: List[List[str]], start: int, known: Dict[str, datetime.date]

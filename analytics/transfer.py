@@ -16,7 +16,7 @@ import datetime
 import gc
 import itertools
 import operator
-from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
 from analytics.formats import BadRow, StoredRow
 
@@ -127,7 +127,7 @@ def _import(backend: Any, pages: Iterable[List[Union[StoredRow, BadRow]]], skip_
 
 
 DAYS, COUNTERS, BAD = "days", "counters", "bad"
-_dates = operator.itemgetter(2)
+_dates: Callable[[Any], Any] = operator.itemgetter(2)
 
 
 def _pieces(pages: Iterable[List[Union[StoredRow, BadRow]]]) -> Iterator[Tuple[str, List[Any]]]:
