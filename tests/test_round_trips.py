@@ -44,8 +44,21 @@ def counting(backend, server):
     """Count what the block sends: socket writes (with their db), store round trips, server commands."""
     asynchronous = isinstance(backend, Blocking)
     for node in backend.store.primaries():
-        # Connect first: the connection handshake is not part of a call.
-        backend.run(node.client.ping()) if asynchronous else node.client.ping()
+        # Connect first: the connection handshake is not part of a call.  A
+        # bulk load holds two connections per host (a chunk's replies unread
+        # while the next chunk is packed): both are opened here.
+        pool = node.client.connection_pool
+        if asynchronous:
+            async def open_two(pool=pool):
+                held = [await pool.get_connection(), await pool.get_connection()]
+                for conn in held:
+                    await conn.connect()
+                    await pool.release(conn)
+            backend.run(open_two())
+        else:
+            held = [pool.get_connection(), pool.get_connection()]
+            for conn in held:
+                pool.release(conn)
     counts = Counts()
     admin = server.client()
     before_stats, before_trips = _commandstats(admin), backend.store.round_trips

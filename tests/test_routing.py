@@ -136,7 +136,12 @@ def test_a_lost_node_keeps_the_map_reloading_until_it_no_longer_names_it():
 
 
 def test_a_bulk_chunk_is_read_back_only_once_the_next_one_is_ready():
-    """A batch without replies is posted; its replies are collected when the plan next needs Redis."""
+    """A batch without replies is prepared, then posted; its replies are collected when the plan next needs Redis.
+
+    A following batch without replies is packed before the one before it is
+    collected, and written only after: the server applies one chunk while the
+    client packs the next, and an error reply still stops the next chunk.
+    """
     node = Node("A", None)
     topology = routing.FixedTopology([node], lambda key: 0)
     first, second = [("INCRBY", "k1", 1)], [("INCRBY", "k2", 2)]
@@ -148,17 +153,21 @@ def test_a_bulk_chunk_is_read_back_only_once_the_next_one_is_ready():
         return "done"
 
     def answer(request):
-        if isinstance(request, routing.Post):
+        if isinstance(request, routing.Prepare):
             return ("ticket", request.batches[0][1])
+        if isinstance(request, routing.Post):
+            return request.ticket
         if isinstance(request, routing.Collect):
-            return [[1]]
+            return [[]]
         return []
 
     requests, result = drive(routing.run_plan(topology, plan()), answer)
     assert result == "done"
-    assert [type(request).__name__ for request in requests] == ["Post", "Take", "Collect", "Post", "Collect"]
+    assert [type(request).__name__ for request in requests] == [
+        "Prepare", "Post", "Take", "Prepare", "Collect", "Post", "Collect"]
     assert requests[0].batches == [(node, first)] and requests[3].batches == [(node, second)]
-    assert requests[2].ticket == ("ticket", first) and requests[4].ticket == ("ticket", second)
+    assert requests[1].ticket == requests[4].ticket == ("ticket", first)
+    assert requests[5].ticket == requests[6].ticket == ("ticket", second)
 
 
 def test_an_error_reply_of_a_posted_chunk_is_raised_before_the_next_chunk_is_posted():
@@ -177,7 +186,8 @@ def test_an_error_reply_of_a_posted_chunk_is_raised_before_the_next_chunk_is_pos
     requests = []
     with pytest.raises(redis.exceptions.ResponseError, match="not an integer"):
         drive(routing.run_plan(topology, plan()), lambda request: requests.append(request) or answer(request))
-    assert [type(request).__name__ for request in requests] == ["Post", "Collect"]
+    # The second chunk was packed, never written.
+    assert [type(request).__name__ for request in requests] == ["Prepare", "Post", "Prepare", "Collect"]
 
 
 def test_a_plan_that_fails_collects_its_posted_chunk_first():
@@ -190,5 +200,5 @@ def test_a_plan_that_fails_collects_its_posted_chunk_first():
     requests = []
     with pytest.raises(ValueError, match=r"events\[10\]"):
         drive(routing.run_plan(topology, plan()),
-              lambda request: requests.append(request) or ([[1]] if isinstance(request, routing.Collect) else "t"))
-    assert [type(request).__name__ for request in requests] == ["Post", "Collect"]
+              lambda request: requests.append(request) or ([[]] if isinstance(request, routing.Collect) else "t"))
+    assert [type(request).__name__ for request in requests] == ["Prepare", "Post", "Collect"]

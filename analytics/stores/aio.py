@@ -29,7 +29,7 @@ from analytics.stores import redispy, routing
 from analytics.stores.cluster import ClusterTopology
 from analytics.stores.aio_ring import AsyncRingClient
 from analytics.stores.ring import ROUTE_CACHE_SIZE
-from analytics.stores.routing import (Collect, Command, FixedTopology, Node, Post, Refresh, ScanNode, Send,
+from analytics.stores.routing import (Collect, Command, FixedTopology, Node, Post, Prepare, Refresh, ScanNode, Send,
                                       Topology)
 from analytics.stores.settings import DEFAULT_TIMEOUT, client_node_name, describe
 from analytics.stores.sync import IO_ERRORS, host_error
@@ -65,12 +65,14 @@ class _Turn:
 
 
 class _Lease:
-    """One node's connection during a batch: where it came from, and whether its replies are all read."""
+    """One node's connection during a batch: where it came from, its packed pipeline until it is written,
+    and whether its replies are all read."""
 
-    __slots__ = ("node", "conn", "done")
+    __slots__ = ("node", "conn", "packed", "done")
 
     def __init__(self, node: Node, conn: Any):
         self.node, self.conn, self.done = node, conn, False
+        self.packed: List[bytes] = []
 
 
 class Gate:
@@ -170,9 +172,9 @@ class Progress:
 
 
 class _Posted:
-    """Pipelines written and not yet read: what :func:`post_batches` gives :func:`collect_batches`."""
+    """Pipelines packed, then written and not yet read: a ticket from :func:`prepare_batches`."""
 
-    __slots__ = ("batches", "atomic", "order", "leases", "failure")
+    __slots__ = ("batches", "atomic", "order", "leases", "failure", "written")
 
     def __init__(self, batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool):
         self.batches = batches
@@ -181,17 +183,18 @@ class _Posted:
         # holding one host's connection while it waits for another's pool can then
         # never wait on a call that waits for it.  Replies are read in it too.
         self.order = sorted(range(len(batches)), key=lambda i: batches[i][0].name)
-        #: Each batch's connection, ``None`` where it could not be sent.
+        #: Each batch's connection, ``None`` where it could not be checked out or written.
         self.leases: List[Optional[_Lease]] = [None] * len(batches)
-        #: The first host that failed while sending.
+        #: The first host that failed while checking out or writing.
         self.failure: Optional[Exception] = None
+        self.written = False
 
     async def drop(self) -> None:
-        """Close the connections of replies that will never be read."""
+        """Give back the connections of replies that will never be read (closed, if anything was written)."""
         for unread in self.leases:
             if unread is not None and not unread.done:
                 unread.done = True
-                await _release(unread, broken=True)
+                await _release(unread, broken=self.written)
 
 
 async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
@@ -205,12 +208,13 @@ async def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
     batch was when it struck.
     """
     progress = progress or Progress()
-    return await collect_batches(await post_batches(batches, atomic, progress), progress)
+    posted = await post_batches(await prepare_batches(batches, atomic, progress), progress)
+    return await collect_batches(posted, progress)
 
 
-async def post_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
-                       progress: Progress) -> _Posted:
-    """The first half of :func:`send_batches`: every pipeline written, no reply read."""
+async def prepare_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
+                          progress: Progress) -> _Posted:
+    """The first step of :func:`send_batches`: a connection checked out and the pipeline packed per node."""
     posted = _Posted(batches, atomic)
     leases = posted.leases
     try:
@@ -223,29 +227,49 @@ async def post_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic
                 posted.failure = posted.failure or host_error(node, exc, applied=False)
                 continue
             leases[i] = fresh
-            try:
-                wire = routing.wrap(commands, atomic)
-                packed: List[bytes] = []
-                turn = _Turn()
-                for start in range(0, len(wire), SEND_PIECE):
-                    # Packing a bulk load's pipeline takes a while (16 us a
-                    # command without hiredis): other tasks get their turn.
-                    await turn.take()
-                    packed += redispy.pack(fresh.conn, wire[start:start + SEND_PIECE])
-                await fresh.conn.send_packed_command(packed, check_health=False)
-            except (redis.exceptions.RedisError, OSError) as exc:
-                fresh.done = True
-                leases[i] = None
-                await _release(fresh, broken=True)
-                posted.failure = posted.failure or host_error(node, exc, applied=None)
+            wire = routing.wrap(commands, atomic)
+            turn = _Turn()
+            for start in range(0, len(wire), SEND_PIECE):
+                # Packing a bulk load's pipeline takes a while (16 us a
+                # command without hiredis): other tasks get their turn.
+                await turn.take()
+                fresh.packed += redispy.pack(fresh.conn, wire[start:start + SEND_PIECE])
     except BaseException:
         await posted.drop()
         raise
     return posted
 
 
-async def collect_batches(posted: _Posted, progress: Progress) -> List[List[Any]]:
-    """The second half of :func:`send_batches`: every reply read, each connection back in its pool."""
+async def post_batches(posted: _Posted, progress: Progress) -> _Posted:
+    """The second step of :func:`send_batches`: every packed pipeline written, no reply read."""
+    posted.written = True
+    leases = posted.leases
+    try:
+        for i in posted.order:
+            fresh = leases[i]
+            if fresh is None:
+                continue
+            progress.at(fresh.node, sent=False)
+            packed, fresh.packed = fresh.packed, []
+            try:
+                await fresh.conn.send_packed_command(packed, check_health=False)
+            except (redis.exceptions.RedisError, OSError) as exc:
+                fresh.done = True
+                leases[i] = None
+                await _release(fresh, broken=True)
+                posted.failure = posted.failure or host_error(fresh.node, exc, applied=None)
+    except BaseException:
+        await posted.drop()
+        raise
+    return posted
+
+
+async def collect_batches(posted: _Posted, progress: Progress, errors: bool = False) -> List[List[Any]]:
+    """The last step of :func:`send_batches`: every reply read, each connection back in its pool.
+
+    With ``errors``, only each node's error replies are kept (see
+    :class:`~analytics.stores.routing.Collect`).
+    """
     batches, leases, atomic = posted.batches, posted.leases, posted.atomic
     results: List[List[Any]] = [[] for _ in batches]
     failure = posted.failure
@@ -274,7 +298,8 @@ async def collect_batches(posted: _Posted, progress: Progress) -> List[List[Any]
                 continue
             lease.done = True
             await _release(lease, broken=False)
-            results[i] = routing.unwrap(replies, count, atomic)
+            results[i] = [reply for reply in replies if isinstance(reply, Exception)] if errors \
+                else routing.unwrap(replies, count, atomic)
     except BaseException:
         await posted.drop()
         raise
@@ -303,7 +328,9 @@ class AsyncStore:
         timeout = self.timeout
         deadline = None if timeout is None else loop.time() + timeout
         progress = Progress()
+        # The tickets prepared and not yet collected: a bulk load's next chunk, and the one before it.
         posted: Optional[_Posted] = None
+        older: Optional[_Posted] = None
         try:
             request = next(flow)
             while True:
@@ -323,8 +350,8 @@ class AsyncStore:
                             late = progress.node
                             raise HostTimeoutError(late.name if late else "(no node reached)", exc,
                                                    applied=None if progress.sent else False) from None
-                    if type(request) is Post:
-                        posted = answer
+                    if type(request) is Prepare:
+                        older, posted = posted, answer
                 except Exception as exc:
                     request = flow.throw(exc)
                 else:
@@ -332,19 +359,22 @@ class AsyncStore:
         except StopIteration as done:
             return done.value
         finally:
-            if posted is not None:
-                await posted.drop()  # only a flow that ended early (a cancellation) left one unread
+            for ticket in (older, posted):
+                if ticket is not None:
+                    await ticket.drop()  # only a flow that ended early (a cancellation) left one unread
 
     async def perform(self, request: Any, progress: Optional[Progress] = None) -> Any:
         kind = type(request)
         if kind is Send:
             self.round_trips += len(request.batches)
             return await send_batches(request.batches, request.atomic, progress)
+        if kind is Prepare:
+            return await prepare_batches(request.batches, False, progress or Progress())
         if kind is Post:
-            self.round_trips += len(request.batches)
-            return await post_batches(request.batches, False, progress or Progress())
+            self.round_trips += len(request.ticket.batches)
+            return await post_batches(request.ticket, progress or Progress())
         if kind is Collect:
-            return await collect_batches(request.ticket, progress or Progress())
+            return await collect_batches(request.ticket, progress or Progress(), errors=True)
         if kind is Pause:
             await asyncio.sleep(0)
             return None

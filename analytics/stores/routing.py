@@ -8,8 +8,8 @@ answers (:mod:`analytics.stores.sync` on redis-py's blocking connections,
 * :class:`Send` - write each node its pipeline, all before reading any reply,
   and answer with each node's replies (a lost node raises
   :class:`~analytics.errors.HostUnavailableError` into the flow);
-* :class:`Post` and :class:`Collect` - the two halves of a ``Send``, for
-  batches whose replies can wait (bulk loads: see :func:`run_plan`);
+* :class:`Prepare`, :class:`Post` and :class:`Collect` - a ``Send`` in three
+  steps, for batches whose replies can wait (bulk loads: see :func:`run_plan`);
 * :class:`Refresh` - reload a cluster's slot map;
 * :class:`ScanNode` - one ``SCAN`` page of one node;
 * :class:`~analytics.plans.steps.Take` - the next items of the caller's input,
@@ -74,11 +74,13 @@ class Send:
         self.atomic = atomic
 
 
-class Post:
-    """Write ``batches`` as :class:`Send` does, without reading a reply; the answer is a ticket for :class:`Collect`.
+class Prepare:
+    """Check out each node's connection and pack its pipeline as :class:`Send` would write it, writing nothing.
 
-    The driver owns the ticket (the connections with replies to read) and
-    closes those connections if its flow ends before collecting it.
+    The answer is a ticket for :class:`Post`.  Packing a bulk chunk takes as
+    long as the server takes to apply the chunk before it: prepared first, it
+    is written the moment that chunk's replies are in.  The driver owns the
+    ticket and gives its connections back if its flow ends before using it.
     """
 
     __slots__ = ("batches",)
@@ -87,8 +89,25 @@ class Post:
         self.batches = batches
 
 
+class Post:
+    """Write a :class:`Prepare` ticket's pipelines without reading a reply; the answer is the ticket again.
+
+    The driver closes the connections of a written ticket whose flow ends
+    before it is collected: their replies will never be read.
+    """
+
+    __slots__ = ("ticket",)
+
+    def __init__(self, ticket: Any):
+        self.ticket = ticket
+
+
 class Collect:
-    """Read every reply of a :class:`Post`'s ticket; the answer is each node's replies, as for :class:`Send`."""
+    """Read every reply of a posted ticket; the answer is each node's error replies, in order.
+
+    The other replies are not needed (a bulk load's increments), so a driver
+    may count them without making a Python object of each.
+    """
 
     __slots__ = ("ticket",)
 
@@ -360,7 +379,15 @@ def apply(topology: Topology, commands: Sequence[Command], places: Optional[Sequ
 
 
 def post(topology: Topology, commands: Sequence[Command], places: Optional[Sequence[Any]] = None) -> Flow:
-    """The first half of :func:`apply`: write ``commands``' pipelines and return the ticket to :func:`collect`.
+    """The first half of :func:`apply`: write ``commands``' pipelines and return the ticket to :func:`collect`."""
+    ticket = yield from prepare(topology, commands, places)
+    if ticket is not None:
+        yield Post(ticket)
+    return ticket
+
+
+def prepare(topology: Topology, commands: Sequence[Command], places: Optional[Sequence[Any]] = None) -> Flow:
+    """``commands``' pipelines packed and not written: the ticket to :class:`Post`.
 
     On a cluster the commands run to the end here (following MOVED/ASK needs
     their replies) and the ticket is ``None``, as it is for no commands.
@@ -379,15 +406,15 @@ def post(topology: Topology, commands: Sequence[Command], places: Optional[Seque
         batches = yield from group_commands(commands, topology.node_for)
     else:
         batches = [(node, [commands[pos] for pos in where]) for node, where in group_places(places, topology.node_for)]
-    return (yield Post(batches))
+    return (yield Prepare(batches))
 
 
 def collect(ticket: Any) -> Flow:
     """The second half of :func:`apply`: read a ticket's replies and raise the first error reply."""
     if ticket is None:
         return None
-    for node_replies in (yield Collect(ticket)):
-        raise_errors(node_replies)
+    for errors in (yield Collect(ticket)):
+        raise_errors(errors)
     return None
 
 
@@ -444,8 +471,9 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
     ends: meanwhile the plan reads, checks and packs its next chunk while the
     servers work on this one, instead of each side waiting for the other.  A
     chunk's error reply or lost host is thus raised once the next chunk is
-    ready, but still before that chunk is sent; an invalid event or a failing
-    input raises after the chunks before it are collected, every one applied.
+    packed, but still before that chunk is written; an invalid event or a
+    failing input raises after the chunks before it are collected, every one
+    applied.
     """
     ticket = None
     try:
@@ -455,22 +483,27 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
             if kind is Take or kind is Pause:
                 # Reading the caller's input, and yielding, are the driver's.
                 answer = yield step
+            elif kind is Batch and not step.replies:
+                packed = yield from prepare(topology, step.commands, step.places)
+                if ticket is not None:
+                    posted, ticket = ticket, None
+                    yield from collect(posted)
+                if packed is not None:
+                    ticket = yield Post(packed)
+                answer = None
             else:
                 if ticket is not None:
                     posted, ticket = ticket, None
                     yield from collect(posted)
                 if kind is Batch:
                     only = topology.only
-                    if only is not None and step.replies and step.node is None and step.commands:
+                    if only is not None and step.node is None and step.commands:
                         # execute()'s commonest case, one host, without a generator
                         # of its own: a small call's cost is mostly such overhead.
                         answer = (yield Send([(only, step.commands)], step.atomic))[0]
                         raise_errors(answer)
-                    elif step.replies:
-                        answer = yield from execute(topology, step.commands, step.atomic, step.node, step.places)
                     else:
-                        ticket = yield from post(topology, step.commands, step.places)
-                        answer = None
+                        answer = yield from execute(topology, step.commands, step.atomic, step.node, step.places)
                 elif kind is Scan:
                     answer = yield from scan(topology, step)
                 elif kind is Broadcast:

@@ -14,7 +14,7 @@ import redis.exceptions
 from analytics.errors import ClosedError, ConfigurationError, HostTimeoutError, HostUnavailableError
 from analytics.plans.steps import Pause, Take
 from analytics.stores import redispy, routing
-from analytics.stores.routing import Collect, Command, Node, Post, Refresh, ScanNode, Send, Topology
+from analytics.stores.routing import Collect, Command, Node, Post, Prepare, Refresh, ScanNode, Send, Topology
 
 #: A host that cannot be reached, stops answering, or answers with something that is not Redis.
 IO_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.InvalidResponse,
@@ -37,25 +37,34 @@ def host_error(node: Node, exc: BaseException, applied: Optional[bool]) -> Excep
 
 
 class Posted:
-    """Pipelines written and not yet read: what :func:`post_batches` gives :func:`collect_batches`."""
+    """Pipelines packed, then written and not yet read: a ticket from :func:`prepare_batches`."""
 
-    __slots__ = ("batches", "atomic", "sent", "failure", "done")
+    __slots__ = ("batches", "atomic", "sent", "packed", "written", "failure", "done")
 
     def __init__(self, batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool):
         self.batches = batches
         self.atomic = atomic
-        #: Each batch's connection, ``None`` where it could not be sent.
+        #: Each batch's connection, ``None`` where it could not be checked out or written.
         self.sent: List[Any] = []
-        #: The first host that failed while sending.
+        #: Each batch's packed pipeline, until it is written.
+        self.packed: List[Any] = []
+        self.written = False
+        #: The first host that failed while checking out or writing.
         self.failure: Optional[Exception] = None
         #: Whether every connection went back to its pool.
         self.done = False
 
     def drop(self) -> None:
-        """Close the connections of replies that will never be read."""
+        """Give back the connections of replies that will never be read (closed, if anything was written)."""
         if not self.done:
             self.done = True
-            _drop(zip((node for node, _ in self.batches), self.sent))
+            pairs = zip((node for node, _ in self.batches), self.sent)
+            if self.written:
+                _drop(pairs)
+            else:
+                for node, conn in pairs:
+                    if conn is not None:
+                        node.client.connection_pool.release(conn)
 
 
 def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
@@ -69,40 +78,58 @@ def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool
     have been read.  Nothing is ever re-sent.  Reading stops at ``deadline``
     (``time.monotonic()``), however slowly a host trickles its replies.
     """
-    return collect_batches(post_batches(batches, atomic), deadline)
+    return collect_batches(post_batches(prepare_batches(batches, atomic)), deadline)
 
 
-def post_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool) -> Posted:
-    """The first half of :func:`send_batches`: every pipeline written, no reply read."""
+def prepare_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool) -> Posted:
+    """The first step of :func:`send_batches`: a connection checked out and the pipeline packed per node."""
     posted = Posted(batches, atomic)
-    sent = posted.sent
-    for node, commands in batches:
-        try:
-            conn = redispy.checkout(node.client.connection_pool)
-        except IO_ERRORS + (redis.exceptions.ResponseError,) as exc:
-            posted.failure = posted.failure or host_error(node, exc, applied=False)
-            sent.append(None)
+    sent, packed = posted.sent, posted.packed
+    try:
+        for node, commands in batches:
+            try:
+                conn = redispy.checkout(node.client.connection_pool)
+            except IO_ERRORS + (redis.exceptions.ResponseError,) as exc:
+                posted.failure = posted.failure or host_error(node, exc, applied=False)
+                sent.append(None)
+                packed.append(None)
+                continue
+            sent.append(conn)
+            packed.append(redispy.pack(conn, routing.wrap(commands, atomic)))
+    except BaseException:
+        posted.drop()
+        raise
+    return posted
+
+
+def post_batches(posted: Posted) -> Posted:
+    """The second step of :func:`send_batches`: every packed pipeline written, no reply read."""
+    posted.written = True
+    sent, packed = posted.sent, posted.packed
+    for position, (node, _) in enumerate(posted.batches):
+        conn = sent[position]
+        if conn is None:
             continue
-        except BaseException:
-            posted.drop()
-            raise
         try:
-            conn.send_packed_command(redispy.pack(conn, routing.wrap(commands, atomic)), check_health=False)
+            conn.send_packed_command(packed[position], check_health=False)
         except BaseException as exc:
             conn.disconnect()
             node.client.connection_pool.release(conn)
+            sent[position] = None
             if not isinstance(exc, (redis.exceptions.RedisError, OSError)):
                 posted.drop()
                 raise
             posted.failure = posted.failure or host_error(node, exc, applied=None)
-            sent.append(None)
-            continue
-        sent.append(conn)
+    posted.packed = []
     return posted
 
 
-def collect_batches(posted: Posted, deadline: Optional[float] = None) -> List[List[Any]]:
-    """The second half of :func:`send_batches`: every reply read, each connection back in its pool."""
+def collect_batches(posted: Posted, deadline: Optional[float] = None, errors: bool = False) -> List[List[Any]]:
+    """The last step of :func:`send_batches`: every reply read, each connection back in its pool.
+
+    With ``errors``, only each node's error replies are kept (see
+    :class:`~analytics.stores.routing.Collect`).
+    """
     batches, sent, atomic = posted.batches, posted.sent, posted.atomic
     failure = posted.failure
     results: List[List[Any]] = []
@@ -112,8 +139,11 @@ def collect_batches(posted: Posted, deadline: Optional[float] = None) -> List[Li
             continue
         try:
             count = len(commands)
-            replies = redispy.read_replies(conn, count + 2 if atomic else count, deadline)
-            results.append(routing.unwrap(replies, count, atomic))
+            if errors:
+                results.append(redispy.read_errors(conn, count, deadline))
+            else:
+                replies = redispy.read_replies(conn, count + 2 if atomic else count, deadline)
+                results.append(routing.unwrap(replies, count, atomic))
         except BaseException as exc:
             conn.disconnect()
             if not isinstance(exc, IO_ERRORS):
@@ -167,15 +197,17 @@ class SyncStore:
             raise ClosedError("this analytics backend is closed")
         perform, timeout = self.perform, self.timeout
         deadline = None if timeout is None else time.monotonic() + timeout
+        # The tickets prepared and not yet collected: a bulk load's next chunk, and the one before it.
         posted: Optional[Posted] = None
+        older: Optional[Posted] = None
         try:
             request = next(flow)
             while True:
                 try:
                     answer = perform(request, deadline)
                     kind = type(request)
-                    if kind is Post:
-                        posted = answer
+                    if kind is Prepare:
+                        older, posted = posted, answer
                     elif timeout is not None and kind is Take:
                         # A bulk load gets the whole timeout for each chunk, as on asyncio.
                         deadline = time.monotonic() + timeout
@@ -186,19 +218,22 @@ class SyncStore:
         except StopIteration as done:
             return done.value
         finally:
-            if posted is not None:
-                posted.drop()  # only a flow that ended early left one unread
+            for ticket in (older, posted):
+                if ticket is not None:
+                    ticket.drop()  # only a flow that ended early left one unread
 
     def perform(self, request: Any, deadline: Optional[float] = None) -> Any:
         kind = type(request)
         if kind is Send:
             self.round_trips += len(request.batches)
             return send_batches(request.batches, request.atomic, deadline)
+        if kind is Prepare:
+            return prepare_batches(request.batches, False)
         if kind is Post:
-            self.round_trips += len(request.batches)
-            return post_batches(request.batches, False)
+            self.round_trips += len(request.ticket.batches)
+            return post_batches(request.ticket)
         if kind is Collect:
-            return collect_batches(request.ticket, deadline)
+            return collect_batches(request.ticket, deadline, errors=True)
         if kind is Pause:
             return None
         if kind is Take:
