@@ -18,6 +18,15 @@ def test_key_names():
     assert schema.counter_key(P, "1234", "badge:25") == "_analytics:analy:1234:count:badge:25"
 
 
+@pytest.mark.parametrize("prefix", [P, "100%", "a%sb", "%(x)s:%d", ""])
+def test_bulk_namers_name_keys_as_the_functions_do(prefix):
+    user_hash, counter_key = schema.key_namers(prefix)
+    assert user_hash(("user:%s", "12-12")) == prefix + ":user:user:%s:analy:12-12"
+    assert counter_key(("u%d", "badge:25")) == prefix + ":analy:u%d:count:badge:25"
+    assert user_hash(("\u00e9", "13")) == schema.user_hash(prefix, "\u00e9", "13")
+    assert counter_key(("1234", "m")) == schema.counter_key(prefix, "1234", "m")
+
+
 @pytest.mark.parametrize("year, text", [(2012, "12"), (1912, "12"), (2005, "05"), (2000, "00"), (1999, "99")])
 def test_two_digit_years(year, text):
     assert schema.yy(D(year, 6, 4)) == text
