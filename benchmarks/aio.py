@@ -133,6 +133,9 @@ def run_async_rows(topology: Any, args: Any, helpers: Any) -> List[Any]:
             async_rate(loop, args.seconds, lambda i: backend.get_metrics(pairs, helpers.FIRST_DAY, 30, "day")),
             async_rate(loop, args.seconds, lambda i: plain.series_by_day(pairs, helpers.FIRST_DAY, 30)),
         ))
+        from benchmarks import small
+
+        rows += small.async_rows(topology, args, helpers, loop, backend, plain)
     finally:
         run(backend.aclose())
         for client in clients:

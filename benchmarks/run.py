@@ -361,6 +361,11 @@ def run_topology(topology: Topology, args: argparse.Namespace) -> List[Row]:
         **sides(lambda b: for_seconds(args.seconds, lambda i: b.get_counts(read_pairs))),
     ))
 
+    # (f) every other call with a small argument (benchmarks/small.py)
+    from benchmarks import small
+
+    rows += small.sync_rows(topology, args, sys.modules[__name__])
+
     if not args.no_async:
         from benchmarks.aio import run_async_rows
 
