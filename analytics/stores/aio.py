@@ -252,7 +252,7 @@ async def post_batches(posted: _Posted, progress: Progress) -> _Posted:
             progress.at(fresh.node, sent=False)
             packed, fresh.packed = fresh.packed, []
             try:
-                await fresh.conn.send_packed_command(packed, check_health=False)
+                await redispy.async_send(fresh.conn, packed)
             except (redis.exceptions.RedisError, OSError) as exc:
                 fresh.done = True
                 leases[i] = None

@@ -14,7 +14,9 @@ bytes and replies, only slower.
   one's hiredis reader is asked for replies itself (``_reader.gets()``,
   ``read_from_socket(timeout=...)``, ``NOT_ENOUGH_DATA``), each read bounded
   by the call's deadline;
-* ``Connection.send_packed_command(..., check_health=False)``;
+* ``Connection.send_packed_command(..., check_health=False)``, and on the
+  asyncio side a connected connection's stream writer (``_writer``), written
+  directly (see :func:`async_send`);
 * an asyncio connection's stream reader (``_reader.at_eof()``, see :func:`peer_closed`);
 * elsewhere, where a sync parser holds its socket (``_parser._sock`` for
   hiredis, ``_parser._buffer._sock`` for redis-py's own), to bound a whole
@@ -313,6 +315,28 @@ def async_reply_reader(conn: Any) -> Callable[[], Awaitable[Any]]:
             return exc
 
     return read
+
+
+async def async_send(conn: Any, packed: List[bytes]) -> None:
+    """Write a packed pipeline on a connected ``redis.asyncio`` connection.
+
+    redis-py's ``send_packed_command`` runs each write under
+    ``asyncio.wait_for`` when the connection has a socket timeout, which
+    (before Python 3.12) makes a task and an event-loop turn per write: a
+    tenth of a one-command call.  The store bounds its whole call by its own
+    deadline instead (see ``AsyncStore.run``).  A failed write closes the
+    connection, as redis-py does.
+    """
+    writer = getattr(conn, "_writer", None)
+    if writer is None or not conn.is_connected:
+        await conn.send_packed_command(packed, check_health=False)
+        return
+    try:
+        writer.writelines(packed)
+        await writer.drain()
+    except BaseException:
+        await conn.disconnect(nowait=True)
+        raise
 
 
 def peer_closed(conn: Any) -> bool:
