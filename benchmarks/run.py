@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from analytics.backends.redis import Redis  # noqa: E402
 from analytics.ring import HashRing  # noqa: E402
+from analytics.stores import redispy  # noqa: E402
 from benchmarks.plain import Plain  # noqa: E402
 from servers import RedisServer  # noqa: E402
 
@@ -78,25 +79,28 @@ class Counter:
 
     @contextlib.contextmanager
     def counting_writes(self) -> Iterator[None]:
-        # Both worlds' connections: the asyncio one returns its coroutine, awaited by the caller.
-        classes = [redis.connection.AbstractConnection, redis.asyncio.connection.AbstractConnection]
-        originals = [cls.send_packed_command for cls in classes]
+        # Both worlds' connections (the asyncio one returns its coroutine, awaited by
+        # the caller), and the library's asyncio driver, which writes to the stream itself.
+        places = [(redis.connection.AbstractConnection, "send_packed_command"),
+                  (redis.asyncio.connection.AbstractConnection, "send_packed_command"),
+                  (redispy, "async_send")]
+        originals = [getattr(owner, name) for owner, name in places]
         counter = self
 
         def counting(original: Callable[..., Any]) -> Callable[..., Any]:
-            def counted(conn: Any, command: Any, check_health: bool = True) -> Any:
+            def counted(*args: Any, **kwargs: Any) -> Any:
                 counter.writes += 1
-                return original(conn, command, check_health)
+                return original(*args, **kwargs)
 
             return counted
 
-        for cls, original in zip(classes, originals):
-            cls.send_packed_command = counting(original)
+        for (owner, name), original in zip(places, originals):
+            setattr(owner, name, counting(original))
         try:
             yield
         finally:
-            for cls, original in zip(classes, originals):
-                cls.send_packed_command = original
+            for (owner, name), original in zip(places, originals):
+                setattr(owner, name, original)
 
     def measure(self, action: Callable[[], Any], calls: int) -> Tuple[float, float]:
         """``(round trips, commands)`` per call of ``action`` (which makes ``calls`` calls).

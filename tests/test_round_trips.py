@@ -15,6 +15,7 @@ import redis.asyncio.connection
 import redis.connection
 
 from analytics.backends.redis import Redis
+from analytics.stores import redispy
 from conftest import host_settings
 from flavours import Blocking, make_backend
 
@@ -62,18 +63,20 @@ def counting(backend, server):
     counts = Counts()
     admin = server.client()
     before_stats, before_trips = _commandstats(admin), backend.store.round_trips
-    cls = redis.asyncio.connection.AbstractConnection if asynchronous else redis.connection.AbstractConnection
-    original = cls.send_packed_command
+    # The asyncio driver writes to the connection's stream itself (redispy.async_send).
+    owner, name = (redispy, "async_send") if asynchronous else (redis.connection.AbstractConnection,
+                                                                 "send_packed_command")
+    original = getattr(owner, name)
 
-    def spy(conn, command, check_health=True):
+    def spy(conn, *args, **kwargs):
         counts.writes.append(conn.db)
-        return original(conn, command, check_health)
+        return original(conn, *args, **kwargs)
 
-    cls.send_packed_command = spy
+    setattr(owner, name, spy)
     try:
         yield counts
     finally:
-        cls.send_packed_command = original
+        setattr(owner, name, original)
     counts.round_trips = backend.store.round_trips - before_trips
     after = _commandstats(admin)
     admin.close()

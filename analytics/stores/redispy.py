@@ -6,7 +6,8 @@ drivers fall back to redis-py's public connection methods, which give the same
 bytes and replies, only slower.
 
 * ``hiredis.pack_command`` packs a pipeline in one C call per command;
-* the hiredis parsers (``redis._parsers._HiredisParser`` and its asyncio twin)
+* the hiredis parsers (``redis._parsers._HiredisParser`` and its asyncio twin),
+  and redis-py's own RESP2 parsers (``_RESP2Parser``, ``_AsyncRESP2Parser``),
   are read directly: they hand error replies back as objects, so no exception
   is raised and caught per error reply, and no per-reply timeout is set up;
   on RESP2, and on RESP3 where redis-py knows hiredis' push type (8.x:
@@ -40,8 +41,10 @@ if getattr(redis.utils, "HIREDIS_AVAILABLE", False):
     _hiredis_pack = hiredis.pack_command
 _HiredisParser: Any = None
 _AsyncHiredisParser: Any = None
+_RESP2Parser: Any = None
+_AsyncRESP2Parser: Any = None
 try:
-    from redis._parsers import _AsyncHiredisParser, _HiredisParser
+    from redis._parsers import _AsyncHiredisParser, _AsyncRESP2Parser, _HiredisParser, _RESP2Parser
 except ImportError:  # pragma: no cover - redis-py < 5
     pass
 #: What redis-py's hiredis reader returns for "no whole reply buffered yet" (``None`` if unknown).
@@ -79,7 +82,7 @@ def checkout(pool: Any) -> Any:
 def reply_reader(conn: Any) -> Callable[[], Any]:
     """A function returning ``conn``'s next reply, an error reply as its exception object."""
     parser: Any = getattr(conn, "_parser", None)
-    if _HiredisParser is not None and type(parser) is _HiredisParser:
+    if parser is not None and type(parser) in (_HiredisParser, _RESP2Parser):
         return parser.read_response
 
     def read() -> Any:
@@ -305,7 +308,7 @@ def read_errors(conn: Any, count: int, deadline: Optional[float]) -> List[Any]:
 def async_reply_reader(conn: Any) -> Callable[[], Awaitable[Any]]:
     """The asyncio twin of :func:`reply_reader` (the caller bounds the time of the whole read)."""
     parser: Any = getattr(conn, "_parser", None)
-    if _AsyncHiredisParser is not None and type(parser) is _AsyncHiredisParser:
+    if parser is not None and type(parser) in (_AsyncHiredisParser, _AsyncRESP2Parser):
         return parser.read_response
 
     async def read() -> Any:
@@ -328,9 +331,8 @@ async def async_send(conn: Any, packed: List[bytes]) -> None:
     connection, as redis-py does.
     """
     writer = getattr(conn, "_writer", None)
-    if writer is None or not conn.is_connected:
-        await conn.send_packed_command(packed, check_health=False)
-        return
+    if writer is None:  # checked out connections are connected: only a close meanwhile leaves none
+        raise redis.exceptions.ConnectionError("the connection to %s was closed" % (conn,))
     try:
         writer.writelines(packed)
         await writer.drain()
