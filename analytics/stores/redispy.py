@@ -7,9 +7,10 @@ bytes and replies, only slower.
 
 * ``hiredis.pack_command`` packs a pipeline in one C call per command;
 * the hiredis parsers (``redis._parsers._HiredisParser`` and its asyncio twin),
-  and redis-py's own RESP2 parsers (``_RESP2Parser``, ``_AsyncRESP2Parser``),
-  are read directly: they hand error replies back as objects, so no exception
-  is raised and caught per error reply, and no per-reply timeout is set up;
+  and redis-py's own (``_RESP2Parser``, ``_RESP3Parser`` and their asyncio
+  twins), are read directly: they hand error replies back as objects (and a
+  RESP3 push to its handler), so no exception is raised and caught per error
+  reply, and no per-reply timeout is set up;
   on RESP2, and on RESP3 where redis-py knows hiredis' push type (8.x:
   ``_hiredis_PushNotificationType``, ``handle_push_response()``), the sync
   one's hiredis reader is asked for replies itself (``_reader.gets()``,
@@ -41,10 +42,15 @@ if getattr(redis.utils, "HIREDIS_AVAILABLE", False):
     _hiredis_pack = hiredis.pack_command
 _HiredisParser: Any = None
 _AsyncHiredisParser: Any = None
-_RESP2Parser: Any = None
-_AsyncRESP2Parser: Any = None
+#: redis-py's own parsers, read directly too (see :func:`reply_reader`).
+_OWN_PARSERS: Tuple[Any, ...] = ()
+_ASYNC_OWN_PARSERS: Tuple[Any, ...] = ()
 try:
-    from redis._parsers import _AsyncHiredisParser, _AsyncRESP2Parser, _HiredisParser, _RESP2Parser
+    from redis._parsers import _AsyncHiredisParser, _HiredisParser
+    from redis._parsers import _AsyncRESP2Parser, _AsyncRESP3Parser, _RESP2Parser, _RESP3Parser
+
+    _OWN_PARSERS = (_RESP2Parser, _RESP3Parser)
+    _ASYNC_OWN_PARSERS = (_AsyncRESP2Parser, _AsyncRESP3Parser)
 except ImportError:  # pragma: no cover - redis-py < 5
     pass
 #: What redis-py's hiredis reader returns for "no whole reply buffered yet" (``None`` if unknown).
@@ -82,7 +88,7 @@ def checkout(pool: Any) -> Any:
 def reply_reader(conn: Any) -> Callable[[], Any]:
     """A function returning ``conn``'s next reply, an error reply as its exception object."""
     parser: Any = getattr(conn, "_parser", None)
-    if parser is not None and type(parser) in (_HiredisParser, _RESP2Parser):
+    if parser is not None and (type(parser) is _HiredisParser or type(parser) in _OWN_PARSERS):
         return parser.read_response
 
     def read() -> Any:
@@ -308,7 +314,7 @@ def read_errors(conn: Any, count: int, deadline: Optional[float]) -> List[Any]:
 def async_reply_reader(conn: Any) -> Callable[[], Awaitable[Any]]:
     """The asyncio twin of :func:`reply_reader` (the caller bounds the time of the whole read)."""
     parser: Any = getattr(conn, "_parser", None)
-    if parser is not None and type(parser) in (_AsyncHiredisParser, _AsyncRESP2Parser):
+    if parser is not None and (type(parser) is _AsyncHiredisParser or type(parser) in _ASYNC_OWN_PARSERS):
         return parser.read_response
 
     async def read() -> Any:
