@@ -136,19 +136,30 @@ def _key(command: Tuple[Any, ...]) -> str:
     return command[3] if command[0] == "EVAL" else command[1]
 
 
+def _queue(plain: Any, transaction: bool, commands: List[Tuple[Any, ...]]) -> Tuple[Dict[int, Any], List[int]]:
+    """One step's commands queued on one pipeline per host; the host of each command, in order."""
+    pipes: Dict[int, Any] = {}
+    order = []
+    for command in commands:
+        index = plain.route(_key(command))
+        plain._pipe(pipes, _key(command), transaction and plain.transactions, index).execute_command(*command)
+        order.append(index)
+    return pipes, order
+
+
+def _in_order(replies: Dict[int, List[Any]], order: List[int]) -> List[Any]:
+    """Each host's replies put back in command order."""
+    by_host = {index: iter(values) for index, values in replies.items()}
+    return [next(by_host[index]) for index in order]
+
+
 def run_sync(plain: Any, steps: Steps) -> Any:
     """Send a baseline's pipelines with ``plain``'s sync clients (a :class:`benchmarks.plain.Plain`)."""
     try:
-        transaction, commands = next(steps)
+        step = next(steps)
         while True:
-            pipes: Dict[int, Any] = {}
-            order = []
-            for command in commands:
-                index = plain.route(_key(command))
-                plain._pipe(pipes, _key(command), transaction and plain.transactions, index).execute_command(*command)
-                order.append(index)
-            replies = {index: iter(pipe.execute()) for index, pipe in pipes.items()}
-            transaction, commands = steps.send([next(replies[index]) for index in order])
+            pipes, order = _queue(plain, *step)
+            step = steps.send(_in_order({index: pipe.execute() for index, pipe in pipes.items()}, order))
     except StopIteration as done:
         return done.value
 
@@ -156,16 +167,10 @@ def run_sync(plain: Any, steps: Steps) -> Any:
 async def run_async(plain: Any, steps: Steps) -> Any:
     """:func:`run_sync` with ``plain``'s ``redis.asyncio`` clients."""
     try:
-        transaction, commands = next(steps)
+        step = next(steps)
         while True:
-            pipes: Dict[int, Any] = {}
-            order = []
-            for command in commands:
-                index = plain.route(_key(command))
-                plain._pipe(pipes, _key(command), transaction and plain.transactions, index).execute_command(*command)
-                order.append(index)
-            replies = {index: iter(await pipe.execute()) for index, pipe in pipes.items()}
-            transaction, commands = steps.send([next(replies[index]) for index in order])
+            pipes, order = _queue(plain, *step)
+            step = steps.send(_in_order({index: await pipe.execute() for index, pipe in pipes.items()}, order))
     except StopIteration as done:
         return done.value
 

@@ -483,19 +483,18 @@ def run_plan(topology: Topology, plan: Generator[Any, Any, Any]) -> Flow:
             if kind is Take or kind is Pause:
                 # Reading the caller's input, and yielding, are the driver's.
                 answer = yield step
-            elif kind is Batch and not step.replies:
-                packed = yield from prepare(topology, step.commands, step.places)
-                if ticket is not None:
-                    posted, ticket = ticket, None
-                    yield from collect(posted)
-                if packed is not None:
-                    ticket = yield Post(packed)
-                answer = None
             else:
+                posting = kind is Batch and not step.replies
+                # A batch whose replies wait is packed before the one posted last is collected.
+                packed = (yield from prepare(topology, step.commands, step.places)) if posting else None
                 if ticket is not None:
                     posted, ticket = ticket, None
                     yield from collect(posted)
-                if kind is Batch:
+                if posting:
+                    if packed is not None:
+                        ticket = yield Post(packed)
+                    answer = None
+                elif kind is Batch:
                     only = topology.only
                     if only is not None and step.node is None and step.commands:
                         # execute()'s commonest case, one host, without a generator

@@ -58,13 +58,7 @@ class Posted:
         """Give back the connections of replies that will never be read (closed, if anything was written)."""
         if not self.done:
             self.done = True
-            pairs = zip((node for node, _ in self.batches), self.sent)
-            if self.written:
-                _drop(pairs)
-            else:
-                for node, conn in pairs:
-                    if conn is not None:
-                        node.client.connection_pool.release(conn)
+            _drop(zip((node for node, _ in self.batches), self.sent), close=self.written)
 
 
 def send_batches(batches: Sequence[Tuple[Node, Sequence[Command]]], atomic: bool,
@@ -160,15 +154,17 @@ def collect_batches(posted: Posted, deadline: Optional[float] = None, errors: bo
     return results
 
 
-def _drop(pairs: Any) -> None:
-    """Close connections whose replies will not be read (an interrupt, e.g. a request timeout).
+def _drop(pairs: Any, close: bool = True) -> None:
+    """Give back connections whose replies will not be read (an interrupt, e.g. a request timeout).
 
     Back in the pool unread they would hand the next call these replies; kept
-    out of it they would leak a socket per interrupted call.
+    out of it they would leak a socket per interrupted call.  So they are
+    closed first, unless nothing was written on them (``close=False``).
     """
     for node, conn in pairs:
         if conn is not None:
-            conn.disconnect()
+            if close:
+                conn.disconnect()
             node.client.connection_pool.release(conn)
 
 
