@@ -35,7 +35,7 @@ list they are placed by :func:`unique_anchor` for the same reason.
 import datetime
 import functools
 import re
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 Date = datetime.date
 
@@ -90,7 +90,7 @@ def tracking_parts(day: Date) -> Tuple[str, str, str, str]:
 
 def user_hash(prefix: str, uid: str, period: str) -> str:
     """A uid's hash for ``period``: ``yy-mm`` (its day counts) or ``yy`` (week and month counts)."""
-    return "%s:user:%s:analy:%s" % (prefix, uid, period)
+    return f"{prefix}:user:{uid}:analy:{period}"
 
 
 def month_hash(prefix: str, uid: str, day: Date) -> str:
@@ -110,17 +110,7 @@ def year_hash(prefix: str, uid: str, year: int) -> str:
 
 def counter_key(prefix: str, uid: str, metric: str) -> str:
     """The string key holding the all-time total of ``metric`` for ``uid``."""
-    return "%s:analy:%s:count:%s" % (prefix, uid, metric)
-
-
-def key_namers(prefix: str) -> Tuple[Callable[[Tuple[str, str]], str], Callable[[Tuple[str, str]], str]]:
-    """:func:`user_hash` and :func:`counter_key` for one prefix, taking ``(uid, period)`` and ``(uid, metric)``.
-
-    A bulk load names three keys per event: one formatting call each, with
-    the prefix already in place, instead of a function call around it.
-    """
-    head = prefix.replace("%", "%%")
-    return (head + ":user:%s:analy:%s").__mod__, (head + ":analy:%s:count:%s").__mod__
+    return f"{prefix}:analy:{uid}:count:{metric}"
 
 
 def field(metric: str, date_text: str) -> str:
@@ -147,7 +137,7 @@ def month_field(metric: str, first_of_month: Date) -> str:
 
 def hour_hash(prefix: str, uid: str, day_text: str) -> str:
     """A uid's hash of the hour counts of one local day (``day_text`` is ``YYYY-MM-DD``)."""
-    return "%s:hour:%s:%s" % (prefix, uid, day_text)
+    return f"{prefix}:hour:{uid}:{day_text}"
 
 
 def hour_parts(label: str) -> Tuple[str, str]:
@@ -157,12 +147,12 @@ def hour_parts(label: str) -> Tuple[str, str]:
 
 def unique_anchor(prefix: str, uid: str, metric: str) -> str:
     """The name that places every HyperLogLog of (uid, metric): their common head, hash tag included."""
-    return "%s:uniq:{%d:%s:%s}" % (prefix, len(uid), uid, metric)
+    return f"{prefix}:uniq:{{{len(uid)}:{uid}:{metric}}}"
 
 
 def unique_key(anchor: str, kind: str, bucket_text: str) -> str:
     """A HyperLogLog of distinct members: ``kind`` is ``h``, ``d``, ``w`` or ``m``."""
-    return "%s:%s:%s" % (anchor, kind, bucket_text)
+    return f"{anchor}:{kind}:{bucket_text}"
 
 
 def glob_escape(text: str) -> str:

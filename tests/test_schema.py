@@ -18,13 +18,14 @@ def test_key_names():
     assert schema.counter_key(P, "1234", "badge:25") == "_analytics:analy:1234:count:badge:25"
 
 
-@pytest.mark.parametrize("prefix", [P, "100%", "a%sb", "%(x)s:%d", ""])
-def test_bulk_namers_name_keys_as_the_functions_do(prefix):
-    user_hash, counter_key = schema.key_namers(prefix)
-    assert user_hash(("user:%s", "12-12")) == prefix + ":user:user:%s:analy:12-12"
-    assert counter_key(("u%d", "badge:25")) == prefix + ":analy:u%d:count:badge:25"
-    assert user_hash(("\u00e9", "13")) == schema.user_hash(prefix, "\u00e9", "13")
-    assert counter_key(("1234", "m")) == schema.counter_key(prefix, "1234", "m")
+@pytest.mark.parametrize("prefix", [P, "100%", "a%sb", "%(x)s:%d", "{x}", ""])
+def test_key_names_take_any_prefix_uid_and_metric_text_as_it_is(prefix):
+    assert schema.user_hash(prefix, "user:%s", "12-12") == prefix + ":user:user:%s:analy:12-12"
+    assert schema.counter_key(prefix, "u%d", "badge:25") == prefix + ":analy:u%d:count:badge:25"
+    assert schema.user_hash(prefix, "{0}", "13") == prefix + ":user:{0}:analy:13"
+    assert schema.counter_key(prefix, "\u00e9", "{m}") == prefix + ":analy:\u00e9:count:{m}"
+    assert schema.hour_hash(prefix, "u%s", "2026-12-07") == prefix + ":hour:u%s:2026-12-07"
+    assert schema.unique_anchor(prefix, "u{1}", "m") == prefix + ":uniq:{4:u{1}:m}"
 
 
 @pytest.mark.parametrize("year, text", [(2012, "12"), (1912, "12"), (2005, "05"), (2000, "00"), (1999, "99")])

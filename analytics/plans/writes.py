@@ -218,8 +218,8 @@ def merge_events(merged: Merged, events: List[Any], first_index: int) -> None:
 
 def bulk_commands(ks: Keyspace, merged: Merged) -> Plan[List[Command]]:
     """The increments of a merged chunk: one command per day, week, month field and counter."""
-    parts = schema.tracking_parts
-    user_hash, counter_key = schema.key_namers(ks.prefix)
+    parts, user_hash, counter_key = schema.tracking_parts, schema.user_hash, schema.counter_key
+    prefix = ks.prefix
     commands: List[Command] = []
     append = commands.append
     year_fields: Dict[Tuple[str, str], int] = {}
@@ -236,13 +236,13 @@ def bulk_commands(ks: Keyspace, merged: Merged) -> Plan[List[Command]]:
             named = texts[(name, day)] = (month_part, schema.field(name, day_part), year_part,
                                           schema.field(name, week_part), schema.field(name, month_part))
         month_part, day_field, year_part, week_field, month_field = named
-        append(("HINCRBY", user_hash((uid, month_part)), day_field, amount))
-        year_key = user_hash((uid, year_part))
+        append(("HINCRBY", user_hash(prefix, uid, month_part), day_field, amount))
+        year_key = user_hash(prefix, uid, year_part)
         week = (year_key, week_field)
         year_fields[week] = year_fields.get(week, 0) + amount
         month = (year_key, month_field)
         year_fields[month] = year_fields.get(month, 0) + amount
-        total = counter_key((uid, name))
+        total = counter_key(prefix, uid, name)
         totals[total] = totals.get(total, 0) + amount
     fields = list(year_fields.items())
     for start in range(0, len(fields), 4 * PIECE):
