@@ -47,6 +47,28 @@ def test_routes_through_settings(name):
 
 
 @pytest.mark.parametrize("name", SINGLE_ROUTE_CONFIGS)
+def test_the_store_sends_each_key_to_its_recorded_host(name):
+    # What batches are grouped by: the ring's placer behind the route cache.
+    config = CONFIGS[name]
+    backend = Redis(config["settings"])
+    try:
+        store = backend.store
+        placed = [store.nodes.index(store.topology.node_for(key)) for key in RING["keys"]]
+        remembered = [store.nodes.index(store.topology.node_for(key)) for key in RING["keys"]]
+    finally:
+        store.close()
+    assert placed == remembered == config["routes"]
+
+
+def test_a_placer_gives_what_node_for_indexes():
+    ring = HashRing(CONFIGS["five_hosts"]["host_identifiers"])
+    hosts = ["host %d" % index for index in range(5)]
+    place = ring.placer(hosts)
+    assert [place(key) for key in RING["keys"]] == [hosts[index] for index in CONFIGS["five_hosts"]["routes"]]
+    assert place(RING["keys"][7].encode("utf-8")) == place(RING["keys"][7])
+
+
+@pytest.mark.parametrize("name", SINGLE_ROUTE_CONFIGS)
 def test_ring_points(name):
     config = CONFIGS[name]
     ring = HashRing(config["host_identifiers"])

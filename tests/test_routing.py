@@ -143,7 +143,7 @@ def test_a_bulk_chunk_is_read_back_only_once_the_next_one_is_ready():
     client packs the next, and an error reply still stops the next chunk.
     """
     node = Node("A", None)
-    topology = routing.FixedTopology([node], lambda key: 0)
+    topology = routing.FixedTopology([node], lambda key: node)
     first, second = [("INCRBY", "k1", 1)], [("INCRBY", "k2", 2)]
 
     def plan():
@@ -171,7 +171,8 @@ def test_a_bulk_chunk_is_read_back_only_once_the_next_one_is_ready():
 
 
 def test_an_error_reply_of_a_posted_chunk_is_raised_before_the_next_chunk_is_posted():
-    topology = routing.FixedTopology([Node("A", None)], lambda key: 0)
+    only = Node("A", None)
+    topology = routing.FixedTopology([only], lambda key: only)
 
     def plan():
         yield Batch([("INCRBY", "k1", 1)], atomic=False, replies=False)
@@ -191,7 +192,8 @@ def test_an_error_reply_of_a_posted_chunk_is_raised_before_the_next_chunk_is_pos
 
 
 def test_a_plan_that_fails_collects_its_posted_chunk_first():
-    topology = routing.FixedTopology([Node("A", None)], lambda key: 0)
+    only = Node("A", None)
+    topology = routing.FixedTopology([only], lambda key: only)
 
     def plan():
         yield Batch([("INCRBY", "k1", 1)], atomic=False, replies=False)

@@ -451,7 +451,7 @@ def build_async_store(settings: Any) -> AsyncStore:
         if isinstance(client, redis.asyncio.Redis):
             kwargs = client.connection_pool.connection_kwargs
             node = Node(client_node_name(kwargs), client)
-            return AsyncStore(FixedTopology([node], lambda key: 0), client, timeout=kwargs.get("socket_timeout"))
+            return AsyncStore(FixedTopology([node], lambda key: node), client, timeout=kwargs.get("socket_timeout"))
         from analytics.errors import ConfigurationError
 
         raise ConfigurationError("settings['client'] of the asyncio backend must be a redis.asyncio.Redis or "
@@ -459,7 +459,7 @@ def build_async_store(settings: Any) -> AsyncStore:
     nodes = [_host_node(spec.name, spec.options) for spec in described]
     ring = HashRing([spec.identifier for spec in described])
     timeouts = [spec.options["socket_timeout"] for spec in described if spec.options["socket_timeout"] is not None]
-    return AsyncStore(FixedTopology(nodes, ring.node_for, cache_size=ROUTE_CACHE_SIZE),
+    return AsyncStore(FixedTopology(nodes, ring.placer(nodes), cache_size=ROUTE_CACHE_SIZE),
                       AsyncRingClient(nodes, ring, ring.node_for),
                       timeout=max(timeouts) if timeouts else None)
 

@@ -23,7 +23,7 @@ class RingStore(SyncStore):
         self.nodes = list(nodes)
         self.ring = HashRing(identifiers)
         self.route: Callable[[str], int] = self.ring.node_for
-        super().__init__(FixedTopology(self.nodes, self.route, cache_size=ROUTE_CACHE_SIZE),
+        super().__init__(FixedTopology(self.nodes, self.ring.placer(self.nodes), cache_size=ROUTE_CACHE_SIZE),
                          longest_timeout([node.client.connection_pool.connection_kwargs for node in self.nodes]))
         self._client = RingClient(self)
 

@@ -167,7 +167,7 @@ class Topology:
 
 
 class FixedTopology(Topology):
-    """A fixed list of nodes and a key -> index function (one host, or a 0.6.x ring).
+    """A fixed list of nodes and a key -> node function (one host, or a 0.6.x ring).
 
     With ``cache_size`` the node of each of the last ``cache_size`` keys placed
     is remembered: placing a key hashes it, the same uids' keys come back call
@@ -175,18 +175,13 @@ class FixedTopology(Topology):
     of its commands).
     """
 
-    def __init__(self, nodes: Sequence[Node], route: Callable[[Any], int], cache_size: int = 0):
+    def __init__(self, nodes: Sequence[Node], place: Callable[[Any], Node], cache_size: int = 0):
         self.nodes = list(nodes)
-        self.route = route
         self.only = self.nodes[0] if len(self.nodes) == 1 else None
         if self.only is None and cache_size:
-            self.node_for = functools.lru_cache(maxsize=cache_size)(self._place)  # type: ignore[method-assign]
-
-    def _place(self, key: Any) -> Node:
-        return self.nodes[self.route(key)]
-
-    def node_for(self, key: Any) -> Node:
-        return self.only or self.nodes[self.route(key)]
+            self.node_for = functools.lru_cache(maxsize=cache_size)(place)  # type: ignore[method-assign]
+        else:
+            self.node_for = place  # type: ignore[method-assign,assignment]
 
     def primaries(self) -> List[Node]:
         return list(self.nodes)

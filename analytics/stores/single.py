@@ -13,7 +13,7 @@ class SingleStore(SyncStore):
     """
 
     def __init__(self, node: Node, native_client: Any = None):
-        super().__init__(FixedTopology([node], lambda key: 0),
+        super().__init__(FixedTopology([node], lambda key: node),
                          longest_timeout([node.client.connection_pool.connection_kwargs]))
         self.nodes = [node]
         self._native = native_client if native_client is not None else node.client
