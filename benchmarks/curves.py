@@ -96,6 +96,9 @@ class Sizes:
     pool: int = 100000
 
 
+#: Seconds a call of the per-call and read-memory curves may take (see :func:`measure`).
+READ_TIMEOUT = 120.0
+
 # The quick bulk curve goes past 10^5 events: a call's peak memory settles
 # only from its second chunk of 10^4 on, and its smallest-but-one size is
 # what the largest is compared with.
@@ -104,7 +107,7 @@ QUICK = Sizes(pairs=(1, 10, 100, 1000), buckets=(1, 10, 100, 1000), bulk_events=
               repeats=3)
 FULL = Sizes(pairs=(1, 10, 100, 1000, 10000), buckets=(1, 10, 100, 1000),
              bulk_events=(10000, 100000, 1000000, 10000000), hosts=tuple(range(1, 8)), primaries=(3, 4, 5, 6),
-             read_pairs=(1000, 10000, 100000), topology_events=1000000, budget=20000, repeats=5)
+             read_pairs=(1000, 10000, 100000), topology_events=1000000, budget=20000, repeats=3)
 
 
 @dataclass
@@ -276,7 +279,10 @@ def measure(plan: Sizes) -> List[Curve]:
     curves: List[Curve] = []
     topology = host_topology(1)
     try:
-        with Redis(topology.settings, prefix=PREFIX) as backend:
+        # The largest read runs under tracemalloc, which slows every allocation
+        # several times: longer than the default deadline of a call.
+        settings = {"hosts": [dict(host, timeout=READ_TIMEOUT) for host in topology.settings["hosts"]]}
+        with Redis(settings, prefix=PREFIX) as backend:
             pairs = [("user%d" % i, "metric%d" % (i % 10)) for i in range(max(max(plan.pairs), max(plan.read_pairs)))]
             load(backend, pairs, max(plan.buckets))
             curves += pair_curves(backend, pairs, plan)
