@@ -94,7 +94,7 @@ class HashRing:
         return self._nodes_for(key)[0]
 
     def placer(self, hosts: Sequence[T]) -> Callable[[Union[str, bytes]], T]:
-        """A function of a key giving ``hosts[node_for(key)]``, in one Python call.
+        """A function of a key giving ``hosts[node_for(key)]``, calling nothing but :func:`key_position`.
 
         A store places every key of a batch it does not remember: the fewer
         calls per key, the faster a bulk load over a host list.
