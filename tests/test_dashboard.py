@@ -17,7 +17,6 @@ import datetime
 import io
 import json
 import os
-import tempfile
 from urllib.parse import urlsplit
 
 import httpx
@@ -117,8 +116,9 @@ def service(redis, library):
 
 
 @pytest.fixture(scope="module")
-def artifacts():
-    folder = os.environ.get("ANALYTICS_ARTIFACTS") or tempfile.mkdtemp(prefix="analytics-dashboard-")
+def artifacts(tmp_path_factory):
+    # pytest's own temporary folders: it keeps the last three runs', where mkdtemp left one per run behind.
+    folder = os.environ.get("ANALYTICS_ARTIFACTS") or str(tmp_path_factory.mktemp("dashboard"))
     os.makedirs(folder, exist_ok=True)
     return folder
 
