@@ -281,6 +281,7 @@ async def collect_batches(posted: _Posted, progress: Progress, errors: bool = Fa
             node, commands = batches[i]
             progress.at(node, sent=True)
             count = len(commands)
+            await redispy.async_reply_wait(lease.conn)
             read = redispy.async_reply_reader(lease.conn)
             try:
                 replies = []

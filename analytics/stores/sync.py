@@ -133,6 +133,7 @@ def collect_batches(posted: Posted, deadline: Optional[float] = None, errors: bo
             continue
         try:
             count = len(commands)
+            redispy.reply_wait(conn)
             if errors:
                 results.append(redispy.read_errors(conn, count, deadline))
             else:
