@@ -109,6 +109,21 @@ def test_chunk_boundaries(flushed, count, chunk_size):
         backend.store.close()
 
 
+# A chunk's week and month fields are sent in pieces of 2,000 commands: around
+# that, with each uid's event bringing two fields, and one more bringing one.
+@pytest.mark.parametrize("uids, one_more", [(999, True), (1000, False), (1000, True), (2000, True)])
+def test_whole_and_partial_pieces_of_year_fields(flushed, uids, one_more):
+    events = [("p%d" % i, "m", DAY + datetime.timedelta(days=i % 28), 1) for i in range(uids)]
+    if one_more:
+        events.append(("p0", "m", DAY + datetime.timedelta(days=14), 2))  # same month, another week
+    backend = Redis(host_settings(flushed, ONE))
+    try:
+        assert backend.track_metrics(events, chunk_size=10000) == len(events)
+        assert dump(flushed, ONE) == model(events)
+    finally:
+        backend.store.close()
+
+
 def test_repeated_increments_are_merged_before_sending(flushed):
     backend = Redis(host_settings(flushed, ONE))
     admin = flushed.client()

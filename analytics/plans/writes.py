@@ -1,6 +1,7 @@
 """The write calls as plans: tracking, bulk tracking, counters, setting days, syncs."""
 import datetime
 import functools
+import itertools
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from analytics import buckets, schema
@@ -244,11 +245,15 @@ def bulk_commands(ks: Keyspace, merged: Merged) -> Plan[List[Command]]:
         year_fields[month] = year_fields.get(month, 0) + amount
         total = counter_key(prefix, uid, name)
         totals[total] = totals.get(total, 0) + amount
-    fields = list(year_fields.items())
-    for start in range(0, len(fields), 4 * PIECE):
-        if start:
-            yield PAUSE
-        commands += [("HINCRBY", key, name, amount) for (key, name), amount in fields[start:start + 4 * PIECE]]
+    # Straight off the dict, a piece at a time: a list of its items would be
+    # one more tuple per field for the garbage collector to walk.
+    fields = iter(year_fields.items())
+    while True:
+        piece = [("HINCRBY", key, name, amount) for (key, name), amount in itertools.islice(fields, 4 * PIECE)]
+        commands += piece
+        if len(piece) < 4 * PIECE:
+            break
+        yield PAUSE
     commands += [("INCRBY", key, amount) for key, amount in totals.items()]
     return commands
 
