@@ -79,6 +79,29 @@ def test_week_sums_add_both_year_parts():
     assert done.value.value == ({"2012-12-31", "2013-01-07"}, {"2012-12-31": 7, "2013-01-07": 0})
 
 
+@pytest.mark.parametrize("plan", [
+    lambda: plans.sync_agg_metric(KS, "u", [], D(1, 1, 1), D(9999, 12, 26)),
+    lambda: plans.sync_week_metric(KS, [], "m", D(1, 1, 1), D(9999, 12, 26)),
+    lambda: plans.sync_month_metric(KS, [], "m", D(1, 1, 1), D(9999, 12, 31)),
+    lambda: plans.get_counts(KS, [], D(1, 1, 1), D(9999, 12, 31)),
+], ids=["sync, no metric", "sync weeks, no uid", "sync months, no uid", "get_counts, no pair"])
+def test_no_pairs_over_any_range_is_done_without_a_step(plan):
+    steps, result = drive(plan(), [])
+    assert steps == []
+    assert result in (None, [])
+
+
+def test_no_pairs_still_have_their_dates_checked():
+    with pytest.raises(ValueError, match="lies before"):
+        next(plans.sync_agg_metric(KS, "u", [], D(2020, 1, 2), D(2020, 1, 1)))
+    # 9999-12-31 is a Friday: its week ends past the calendar, pairs or not.
+    for uids in ("u", []):
+        with pytest.raises(ValueError, match="outside the calendar"):
+            next(plans.sync_week_metric(KS, uids, [] if uids else "m", D(9999, 12, 1), D(9999, 12, 31)))
+    with pytest.raises(ValueError, match="start_date"):
+        next(plans.get_counts(KS, [], D(2020, 1, 2), None))
+
+
 def test_get_counts_all_time_reads_each_counter():
     steps, result = drive(plans.get_counts(KS, [("u", "a"), (7, "b")]), [["5", None]])
     assert steps[0].commands == [("GET", "_analytics:analy:u:count:a"), ("GET", "_analytics:analy:7:count:b")]

@@ -200,7 +200,10 @@ def counts(ks: Keyspace, pairs: Pairs, start_date: Optional[DateLike], end_date:
         prefix = ks.prefix
         replies = yield Batch([("GET", schema.counter_key(prefix, uid, name)) for uid, name in pairs], atomic=False)
         return [0 if value is None else int(value) for value in replies]
-    table = _cached_range_table(*arguments.date_range(start_date, end_date, ks.zone))
+    first, last = arguments.date_range(start_date, end_date, ks.zone)
+    if not pairs:
+        return []
+    table = _cached_range_table(first, last)
     return (yield from sum_fields(ks, pairs, table, 1))
 
 

@@ -377,6 +377,13 @@ def sync(ks: Keyspace, unique_identifier: Any, metric: Any, start_date: Any, end
     uids, metrics = arguments.uids(unique_identifier), arguments.metrics(metric)
     start, end = arguments.sync_range(start_date, end_date, ks.zone)
     pairs = [(uid, name) for uid in uids for name in metrics]
+    if not pairs:
+        # Nothing to sync, and the dates' table alone takes seconds over
+        # centuries; the range is refused as it would be with pairs (a last
+        # week ending past the calendar), and nothing else.
+        if weeks:
+            buckets.mondays(end, 1)
+        return
     table, targets = sync_table(start, end, weeks, months)
     # Each node's days are read in one snapshot, so a week or month is not
     # summed from a mix of before and after a concurrent write to that node.
