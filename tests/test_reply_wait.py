@@ -6,6 +6,7 @@ once the reply is in (and leave it to be read), and after a reply that was not
 in within the poll, the connection's next calls must not look at all.
 """
 import asyncio
+import contextlib
 import select
 
 import pytest
@@ -72,11 +73,16 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
+@contextlib.asynccontextmanager
 async def async_connection(port):
     client = redis.asyncio.Redis(host="127.0.0.1", port=port, db=2)
     conn = await client.connection_pool.get_connection()
     await conn.connect()
-    return client, conn
+    try:
+        yield conn
+    finally:
+        await conn.disconnect()
+        await client.aclose()
 
 
 async def async_send(conn, *command):
@@ -89,23 +95,18 @@ async def async_read(conn):
 
 def test_the_async_wait_ends_once_the_reply_is_in_and_leaves_it_to_read(flushed):
     async def scenario():
-        client, conn = await async_connection(flushed.port)
-        try:
+        async with async_connection(flushed.port) as conn:
             await async_send(conn, "BLPOP", "empty", "0.05")
             await redispy.async_reply_wait(conn, poll=30.0)
             assert conn._reader._buffer
             assert getattr(conn, SKIPS, 0) == 0
             assert await async_read(conn) is None
-        finally:
-            await conn.disconnect()
-            await client.aclose()
 
     run(scenario())
 
 
 def test_other_tasks_run_while_the_async_wait_looks(flushed):
     async def scenario():
-        client, conn = await async_connection(flushed.port)
         turns = 0
 
         async def other():
@@ -114,24 +115,20 @@ def test_other_tasks_run_while_the_async_wait_looks(flushed):
                 turns += 1
                 await asyncio.sleep(0)
 
-        try:
+        async with async_connection(flushed.port) as conn:
             neighbour = asyncio.create_task(other())
             await async_send(conn, "BLPOP", "empty", "0.05")
             await redispy.async_reply_wait(conn, poll=30.0)
             neighbour.cancel()
             assert turns > 1
             assert await async_read(conn) is None
-        finally:
-            await conn.disconnect()
-            await client.aclose()
 
     run(scenario())
 
 
 def test_an_async_reply_not_in_within_the_poll_makes_the_next_calls_wait_at_once(flushed):
     async def scenario():
-        client, conn = await async_connection(flushed.port)
-        try:
+        async with async_connection(flushed.port) as conn:
             await async_send(conn, "BLPOP", "empty", "0.3")
             await redispy.async_reply_wait(conn, poll=0.001)
             assert getattr(conn, SKIPS) == redispy.POLL_SKIP
@@ -140,8 +137,5 @@ def test_an_async_reply_not_in_within_the_poll_makes_the_next_calls_wait_at_once
             await redispy.async_reply_wait(conn, poll=30.0)
             assert getattr(conn, SKIPS) == redispy.POLL_SKIP - 1
             assert await async_read(conn) in (b"PONG", "PONG")
-        finally:
-            await conn.disconnect()
-            await client.aclose()
 
     run(scenario())
